@@ -1,0 +1,5 @@
+import sys
+
+from lvsha.cli import main
+
+sys.exit(main())

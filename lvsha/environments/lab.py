@@ -1,0 +1,26 @@
+"""The local lab: production's shape on a network that exists only in the lab namespace."""
+
+from ipaddress import IPv4Network
+from pathlib import PurePosixPath
+
+from lvsha.spec import ClusterSpec, Network, Node, NoFencing, Service, SshAccess, Vip, VmShape
+
+# Only ever routed inside the lab's own network namespace (see lab/).
+NETWORK = IPv4Network("10.77.0.0/24")
+
+SPEC = ClusterSpec(
+    name="lab",
+    nodes=tuple(
+        Node(name=f"lab{i}", address=NETWORK[10 + i], mac=f"52:54:00:4c:41:{i:02x}")
+        for i in (1, 2, 3)
+    ),
+    network=Network(cidr=NETWORK, gateway=NETWORK[1]),
+    vip=Vip(address=NETWORK[100]),
+    nic="eth0",
+    services=(Service(name="http", port=80),),
+    ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/lab/id_ed25519")),
+    fencing=NoFencing(reason="lab VMs are disposable; there is no fence device"),
+    vm=VmShape(memory_mib=768),
+    secrets_dir=PurePosixPath("secrets/lab"),
+    demo_service=True,
+)

@@ -1,0 +1,59 @@
+"""Pure renderers: spec in, file text out, through the jinja2 templates in files/templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, NoFencing, Service
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "files" / "templates"
+LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
+OCF_PROVIDER = "lvsha"
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    autoescape=False,
+)
+_xml_env = _env.overlay(autoescape=True)
+
+
+def render_template(name: str, **context: object) -> str:
+    return _env.get_template(name).render(**context)
+
+
+def _ldirectord_check(service: Service) -> dict[str, str]:
+    """The ldirectord directives (checktype, service, ...) for a service's health check."""
+    check = service.check
+    if isinstance(check, ConnectCheck):
+        return {"checktype": "connect", "service": "none"}
+    if isinstance(check, HttpCheck):
+        return {
+            "checktype": "negotiate",
+            "service": "https" if check.https else "http",
+            "request": f'"{check.path}"',
+            "receive": f'"{check.expect}"',
+        }
+    assert isinstance(check, ExternalCheck)
+    return {"checktype": "external", "checkcommand": f'"{check.command}"'}
+
+
+def ldirectord_cf(spec: ClusterSpec) -> str:
+    return render_template(
+        "ldirectord.cf.j2", spec=spec, checks={s.name: _ldirectord_check(s) for s in spec.services}
+    )
+
+
+def cib_configuration(spec: ClusterSpec) -> str:
+    """The CIB sections lvsha owns (properties, defaults, resources, constraints) as XML."""
+    return _xml_env.get_template("cib.xml.j2").render(
+        spec=spec,
+        stonith_enabled=not isinstance(spec.fencing, NoFencing),
+        provider=OCF_PROVIDER,
+        ldirectord_cf=LDIRECTORD_CF,
+    )

@@ -1,0 +1,184 @@
+"""The typed description of one lvsha cluster.
+
+A ``ClusterSpec`` is the only place a fact about an environment lives: the Terraform
+stacks, the pyinfra inventory and every rendered file derive from it. Building one
+validates it as a whole, so a bad spec never gets as far as touching a machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import PurePosixPath
+from typing import Union
+
+DEBIAN_12_CLOUD_IMAGE = (
+    "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"
+)
+
+
+class Protocol(str, Enum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
+@dataclass(frozen=True)
+class ConnectCheck:
+    """A real server is alive when a TCP connect (or UDP send) to its port succeeds."""
+
+
+@dataclass(frozen=True)
+class HttpCheck:
+    """A real server is alive when GET ``path`` returns a body containing ``expect``."""
+
+    path: str = "/"
+    expect: str = ""
+    https: bool = False
+
+
+@dataclass(frozen=True)
+class ExternalCheck:
+    """A real server is alive when ``command`` (run by ldirectord) exits 0."""
+
+    command: PurePosixPath
+
+
+HealthCheck = Union[ConnectCheck, HttpCheck, ExternalCheck]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One IPVS virtual service on the VIP, balanced over every node."""
+
+    name: str
+    port: int
+    protocol: Protocol = Protocol.TCP
+    scheduler: str = "lc"
+    persistence_timeout: int | None = None
+    check: HealthCheck = field(default_factory=ConnectCheck)
+    check_interval: int = 10
+    check_timeout: int = 3
+    quiescent: bool = True
+
+
+@dataclass(frozen=True)
+class Node:
+    """A cluster member: director candidate and real server at once."""
+
+    name: str
+    address: IPv4Address
+    mac: str
+
+
+@dataclass(frozen=True)
+class Network:
+    """The one L2 segment shared by clients, director and real servers (LVS-DR needs it)."""
+
+    cidr: IPv4Network
+    gateway: IPv4Address
+    dns: tuple[IPv4Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class Vip:
+    """The virtual address; a /32 keeps it from adding a second route for the subnet."""
+
+    address: IPv4Address
+    prefix: int = 32
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    """How the operator's machine reaches every node."""
+
+    user: str
+    private_key: PurePosixPath
+
+    @property
+    def public_key(self) -> PurePosixPath:
+        return self.private_key.with_name(self.private_key.name + ".pub")
+
+
+@dataclass(frozen=True)
+class Corosync:
+    """Totem timing; a 1000 ms token fails over in ~3 s (measured, see lab notes)."""
+
+    token_ms: int = 1000
+
+
+@dataclass(frozen=True)
+class NoFencing:
+    """Run without STONITH. Only valid when the spec says so on purpose."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class FenceAgent:
+    """A STONITH device: a fence-agents agent and its parameters (shape only for now)."""
+
+    agent: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+Fencing = Union[NoFencing, FenceAgent]
+
+
+@dataclass(frozen=True)
+class VmShape:
+    """What a node's VM is made of, for the stacks that create VMs.
+
+    With ``image_sha512`` unset, the image is checked against the SHA512SUMS file published
+    beside it (Debian's layout), so the default image is verified without pinning a date.
+    """
+
+    memory_mib: int = 1024
+    vcpus: int = 1
+    disk_gib: int = 8
+    image_url: str = DEBIAN_12_CLOUD_IMAGE
+    image_sha512: str | None = None
+
+
+@dataclass(frozen=True)
+class LibvirtHost:
+    """The libvirt host the production stack creates VMs on."""
+
+    uri: str = "qemu:///system"
+    pool_dir: PurePosixPath = PurePosixPath("/var/lib/libvirt/images")
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """Everything lvsha knows about one environment. Validated when built."""
+
+    name: str
+    nodes: tuple[Node, ...]
+    network: Network
+    vip: Vip
+    services: tuple[Service, ...]
+    ssh: SshAccess
+    fencing: Fencing
+    nic: str = "eth0"
+    corosync: Corosync = field(default_factory=Corosync)
+    vm: VmShape = field(default_factory=VmShape)
+    libvirt: LibvirtHost = field(default_factory=LibvirtHost)
+    secrets_dir: PurePosixPath = PurePosixPath("secrets")
+    two_node: bool = False
+    resource_stickiness: int = 100
+    no_quorum_policy: str = "stop"
+    demo_service: bool = False
+
+    def __post_init__(self) -> None:
+        # Imported here because the validator itself imports these dataclasses.
+        from lvsha.validate import SpecError, problems
+
+        found = problems(self)
+        if found:
+            raise SpecError(found)
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(f"{self.name} has no node {name!r}")

@@ -1,0 +1,276 @@
+"""Whole-spec validation: every problem at once, each naming its field path and the fix."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+from typing import Iterable, Iterator
+from urllib.parse import urlparse
+
+from lvsha.spec import (
+    ClusterSpec,
+    ExternalCheck,
+    FenceAgent,
+    HttpCheck,
+    NoFencing,
+    Protocol,
+    Service,
+)
+
+# The schedulers of Debian 12's kernel (6.1, ip_vs_*.ko); `twos` only arrived in 6.2.
+IPVS_SCHEDULERS = frozenset(
+    {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}
+)
+NO_QUORUM_POLICIES = frozenset({"stop", "freeze", "ignore", "demote", "suicide"})
+# Linux: at most 15 bytes (IFNAMSIZ - 1), no '/', no whitespace, not '.' or '..'.
+_IFNAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+# RFC 1123 host name label, which is also what corosync and pacemaker accept as a node name.
+_HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_CLUSTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_SHA512 = re.compile(r"^[0-9a-f]{128}$")
+# ldirectord.cf strips everything after '#' and quotes values with '"'.
+_UNQUOTABLE = re.compile(r'["#\n]')
+MIN_MEMORY_MIB = 512
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SpecError(ValueError):
+    """A spec with one or more problems; the message lists all of them."""
+
+    def __init__(self, found: list[Problem]) -> None:
+        self.problems = found
+        lines = "\n".join(f"  {p}" for p in found)
+        super().__init__(f"invalid cluster spec, {len(found)} problem(s):\n{lines}")
+
+
+def problems(spec: ClusterSpec) -> list[Problem]:
+    return list(_check_cluster(spec))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive(path: str, value: object, unit: str) -> Iterator[Problem]:
+    if not _is_int(value) or value <= 0:  # type: ignore[operator]
+        yield Problem(path, f"{value!r} is not a positive whole number of {unit}")
+
+
+def _duplicates(values: Iterable[object]) -> set[object]:
+    return {value for value, count in Counter(values).items() if count > 1}
+
+
+def _check_cluster(spec: ClusterSpec) -> Iterator[Problem]:
+    if not isinstance(spec.name, str) or not _CLUSTER_NAME.match(spec.name):
+        yield Problem("name", f"{spec.name!r} is not a cluster name (lowercase letters, "
+                      "digits, '-' or '_', at most 32, starting with a letter or digit)")
+    network_ok = True
+    for problem in _check_network(spec):
+        network_ok = False
+        yield problem
+    yield from _check_nodes(spec, network_ok)
+    yield from _check_vip(spec, network_ok)
+    if not isinstance(spec.nic, str) or not _IFNAME.match(spec.nic) or spec.nic in {".", ".."}:
+        yield Problem("nic", f"{spec.nic!r} is not a Linux interface name "
+                      "(1-15 characters of letters, digits, '_', '-', '.', ':')")
+    if not spec.services:
+        yield Problem("services", "no virtual service; add at least one Service")
+    for index, service in enumerate(spec.services):
+        yield from _check_service(f"services[{index}]", service)
+    for key in _duplicates((s.protocol, s.port) for s in spec.services):
+        protocol, port = key  # type: ignore[misc]
+        yield Problem("services", f"{protocol.value} port {port} is used by more than one "
+                      "service; give each service its own port")
+    for name in _duplicates(s.name for s in spec.services):
+        yield Problem("services", f"service name {name!r} is used twice; names must be unique")
+    yield from _check_ssh(spec)
+    yield from _check_fencing(spec)
+    yield from _positive("corosync.token_ms", spec.corosync.token_ms, "milliseconds")
+    yield from _check_vm(spec)
+    if not _is_int(spec.resource_stickiness) or spec.resource_stickiness < 0:
+        yield Problem("resource_stickiness", f"{spec.resource_stickiness!r} must be a "
+                      "whole number >= 0")
+    if spec.no_quorum_policy not in NO_QUORUM_POLICIES:
+        yield Problem("no_quorum_policy", f"{spec.no_quorum_policy!r} is not one of "
+                      f"{', '.join(sorted(NO_QUORUM_POLICIES))}")
+    if ".." in spec.secrets_dir.parts:
+        yield Problem("secrets_dir", f"{str(spec.secrets_dir)!r} must not climb out with '..'")
+
+
+def _check_network(spec: ClusterSpec) -> Iterator[Problem]:
+    net = spec.network
+    if not isinstance(net.cidr, IPv4Network):
+        yield Problem("network.cidr", f"{net.cidr!r} is not an IPv4Network; write "
+                      "IPv4Network('192.168.122.0/24')")
+        return
+    if net.cidr.prefixlen > 29:
+        yield Problem("network.cidr", f"{net.cidr} is too small for 3 nodes, a VIP and a "
+                      "gateway; use a /29 or larger")
+    if not isinstance(net.gateway, IPv4Address) or net.gateway not in net.cidr:
+        yield Problem("network.gateway", f"{net.gateway} is not inside {net.cidr}")
+    elif net.gateway in (net.cidr.network_address, net.cidr.broadcast_address):
+        yield Problem("network.gateway", f"{net.gateway} is the network or broadcast "
+                      f"address of {net.cidr}; pick a host address")
+    for index, server in enumerate(net.dns):
+        if not isinstance(server, IPv4Address):
+            yield Problem(f"network.dns[{index}]", f"{server!r} is not an IPv4Address")
+
+
+def _host_address_problem(spec: ClusterSpec, address: object) -> str | None:
+    """Why ``address`` cannot be a host on the spec's network, or None if it can."""
+    net = spec.network
+    if not isinstance(address, IPv4Address):
+        return f"{address!r} is not an IPv4Address; write IPv4Address('a.b.c.d')"
+    if address not in net.cidr:
+        return f"{address} is not inside network {net.cidr}"
+    if address == net.cidr.network_address:
+        return f"{address} is the network address of {net.cidr}"
+    if address == net.cidr.broadcast_address:
+        return f"{address} is the broadcast address of {net.cidr}"
+    if address == net.gateway:
+        return f"{address} is the gateway's address"
+    return None
+
+
+def _check_nodes(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:
+    count = len(spec.nodes)
+    if count < 2 or (count == 2 and not spec.two_node):
+        yield Problem("nodes", f"{count} node(s): a cluster needs at least 3 for quorum "
+                      "(2 only with two_node=True)")
+    if spec.two_node and count != 2:
+        yield Problem("two_node", f"two_node=True needs exactly 2 nodes, not {count}")
+    for index, node in enumerate(spec.nodes):
+        path = f"nodes[{index}]"
+        if not isinstance(node.name, str) or not _HOSTNAME.match(node.name):
+            yield Problem(f"{path}.name", f"{node.name!r} is not a host name (lowercase "
+                          "letters, digits and '-', 1-63, not starting or ending with '-')")
+        if network_ok:
+            why = _host_address_problem(spec, node.address)
+            if why:
+                yield Problem(f"{path}.address", why)
+        if not isinstance(node.mac, str) or not _MAC.match(node.mac):
+            yield Problem(f"{path}.mac", f"{node.mac!r} is not a MAC address; write six "
+                          "lowercase hex pairs like '52:54:00:12:34:56'")
+        else:
+            first = int(node.mac[:2], 16)
+            if first & 1:
+                yield Problem(f"{path}.mac", f"{node.mac} is a multicast MAC; the first "
+                              "octet must be even")
+            elif not first & 2:
+                yield Problem(f"{path}.mac", f"{node.mac} is not locally administered; use "
+                              "a first octet with bit 1 set, e.g. '52:54:00:...'")
+    for label, values in (("name", [n.name for n in spec.nodes]),
+                          ("address", [n.address for n in spec.nodes]),
+                          ("mac", [n.mac for n in spec.nodes])):
+        for value in _duplicates(values):
+            index = values.index(value, values.index(value) + 1)
+            yield Problem(f"nodes[{index}].{label}", f"{value} is already used by "
+                          f"nodes[{values.index(value)}]; each node needs its own {label}")
+
+
+def _check_vip(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:
+    vip = spec.vip
+    if network_ok:
+        why = _host_address_problem(spec, vip.address)
+        if why:
+            yield Problem("vip.address", why)
+    for index, node in enumerate(spec.nodes):
+        if node.address == vip.address:
+            yield Problem("vip.address", f"{vip.address} is nodes[{index}]'s address; the "
+                          "VIP must be an address of its own")
+    if not _is_int(vip.prefix) or not 1 <= vip.prefix <= 32:
+        yield Problem("vip.prefix", f"{vip.prefix!r} is not a prefix length (1-32)")
+    elif network_ok and vip.prefix < spec.network.cidr.prefixlen:
+        yield Problem("vip.prefix", f"/{vip.prefix} is wider than the network "
+                      f"{spec.network.cidr}; use /{spec.network.cidr.prefixlen} or 32")
+
+
+def _check_service(path: str, service: Service) -> Iterator[Problem]:
+    if not isinstance(service.name, str) or not _HOSTNAME.match(service.name):
+        yield Problem(f"{path}.name", f"{service.name!r} is not a service name (lowercase "
+                      "letters, digits and '-')")
+    if not _is_int(service.port) or not 1 <= service.port <= 65535:
+        yield Problem(f"{path}.port", f"{service.port!r} is not a port (1-65535)")
+    if not isinstance(service.protocol, Protocol):
+        yield Problem(f"{path}.protocol", f"{service.protocol!r} is not Protocol.TCP or "
+                      "Protocol.UDP")
+    if service.scheduler not in IPVS_SCHEDULERS:
+        yield Problem(f"{path}.scheduler", f"{service.scheduler!r} is not an IPVS scheduler "
+                      f"of the kernel; use one of {', '.join(sorted(IPVS_SCHEDULERS))}")
+    if service.persistence_timeout is not None:
+        yield from _positive(f"{path}.persistence_timeout", service.persistence_timeout,
+                             "seconds (or None for no persistence)")
+    yield from _positive(f"{path}.check_interval", service.check_interval, "seconds")
+    yield from _positive(f"{path}.check_timeout", service.check_timeout, "seconds")
+    if (_is_int(service.check_interval) and _is_int(service.check_timeout)
+            and service.check_timeout >= service.check_interval):
+        yield Problem(f"{path}.check_timeout", f"{service.check_timeout} s is not shorter "
+                      f"than check_interval ({service.check_interval} s); lower it")
+    check = service.check
+    if isinstance(check, HttpCheck):
+        if not check.path.startswith("/") or _UNQUOTABLE.search(check.path) or " " in check.path:
+            yield Problem(f"{path}.check.path", f"{check.path!r} must start with '/' and "
+                          "hold no spaces, quotes or '#'")
+        if _UNQUOTABLE.search(check.expect):
+            yield Problem(f"{path}.check.expect", f"{check.expect!r} must hold no quotes, "
+                          "'#' or line breaks (ldirectord.cf cannot carry them)")
+        if service.protocol is Protocol.UDP:
+            yield Problem(f"{path}.check", "an HTTP check needs protocol tcp; use "
+                          "ConnectCheck or ExternalCheck for udp")
+    elif isinstance(check, ExternalCheck):
+        if not check.command.is_absolute() or _UNQUOTABLE.search(str(check.command)):
+            yield Problem(f"{path}.check.command", f"{str(check.command)!r} must be an "
+                          "absolute path on the nodes, with no quotes or '#'")
+
+
+def _check_ssh(spec: ClusterSpec) -> Iterator[Problem]:
+    if not isinstance(spec.ssh.user, str) or not _USER.match(spec.ssh.user):
+        yield Problem("ssh.user", f"{spec.ssh.user!r} is not a Linux user name")
+    elif spec.ssh.user == "root":
+        yield Problem("ssh.user", "'root' cannot be the deploy user; use an unprivileged "
+                      "user with sudo")
+    if not spec.ssh.private_key.name:
+        yield Problem("ssh.private_key", "empty path; name the private key file")
+
+
+def _check_fencing(spec: ClusterSpec) -> Iterator[Problem]:
+    fencing = spec.fencing
+    if isinstance(fencing, NoFencing):
+        if not fencing.reason.strip():
+            yield Problem("fencing.reason", "running without STONITH needs a stated reason")
+    elif isinstance(fencing, FenceAgent):
+        if not fencing.agent.startswith("fence_"):
+            yield Problem("fencing.agent", f"{fencing.agent!r} is not a fence-agents agent "
+                          "(fence_*)")
+    else:
+        yield Problem("fencing", f"{fencing!r} is not NoFencing(...) or FenceAgent(...)")
+
+
+def _check_vm(spec: ClusterSpec) -> Iterator[Problem]:
+    vm = spec.vm
+    if not _is_int(vm.memory_mib) or vm.memory_mib < MIN_MEMORY_MIB:
+        yield Problem("vm.memory_mib", f"{vm.memory_mib!r} MiB is below the "
+                      f"{MIN_MEMORY_MIB} MiB pacemaker and corosync need")
+    yield from _positive("vm.vcpus", vm.vcpus, "CPUs")
+    yield from _positive("vm.disk_gib", vm.disk_gib, "GiB")
+    scheme = urlparse(vm.image_url).scheme
+    if scheme not in {"http", "https", "file"}:
+        yield Problem("vm.image_url", f"{vm.image_url!r} is not an http(s):// or file:// URL")
+    if vm.image_sha512 is not None and not _SHA512.match(vm.image_sha512):
+        yield Problem("vm.image_sha512", "not 128 lowercase hex digits; paste the image's "
+                      "SHA512SUMS entry or leave None")
+    if not spec.libvirt.pool_dir.is_absolute():
+        yield Problem("libvirt.pool_dir", f"{str(spec.libvirt.pool_dir)!r} must be an "
+                      "absolute path on the libvirt host")
