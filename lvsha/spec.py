@@ -8,7 +8,7 @@ validates it as a whole, so a bad spec never gets as far as touching a machine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import PurePosixPath
 from typing import Union
@@ -18,7 +18,7 @@ DEBIAN_12_CLOUD_IMAGE = (
 )
 
 
-class Protocol(str, Enum):
+class Protocol(StrEnum):
     TCP = "tcp"
     UDP = "udp"
 

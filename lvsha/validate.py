@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
-from typing import Iterable, Iterator
+from typing import Hashable, Iterator, Sequence, TypeVar
 from urllib.parse import urlparse
 
 from lvsha.spec import (
@@ -68,8 +67,17 @@ def _positive(path: str, value: object, unit: str) -> Iterator[Problem]:
         yield Problem(path, f"{value!r} is not a positive whole number of {unit}")
 
 
-def _duplicates(values: Iterable[object]) -> set[object]:
-    return {value for value, count in Counter(values).items() if count > 1}
+T = TypeVar("T", bound=Hashable)
+
+
+def _repeats(values: Sequence[T]) -> Iterator[tuple[int, int, T]]:
+    """(index of first use, index of the repeat, value) for each value used again."""
+    first: dict[T, int] = {}
+    for index, value in enumerate(values):
+        if value in first:
+            yield first[value], index, value
+        else:
+            first[value] = index
 
 
 def _check_cluster(spec: ClusterSpec) -> Iterator[Problem]:
@@ -89,12 +97,13 @@ def _check_cluster(spec: ClusterSpec) -> Iterator[Problem]:
         yield Problem("services", "no virtual service; add at least one Service")
     for index, service in enumerate(spec.services):
         yield from _check_service(f"services[{index}]", service)
-    for key in _duplicates((s.protocol, s.port) for s in spec.services):
-        protocol, port = key  # type: ignore[misc]
-        yield Problem("services", f"{protocol.value} port {port} is used by more than one "
-                      "service; give each service its own port")
-    for name in _duplicates(s.name for s in spec.services):
-        yield Problem("services", f"service name {name!r} is used twice; names must be unique")
+    for first, index, (protocol, port) in _repeats([(s.protocol, s.port)
+                                                     for s in spec.services]):
+        yield Problem("services", f"{protocol} port {port} of services[{index}] is already "
+                      f"used by services[{first}]; give each service its own port")
+    for first, index, name in _repeats([s.name for s in spec.services]):
+        yield Problem("services", f"service name {name!r} is used twice (services[{first}] "
+                      f"and services[{index}]); names must be unique")
     yield from _check_ssh(spec)
     yield from _check_fencing(spec)
     yield from _positive("corosync.token_ms", spec.corosync.token_ms, "milliseconds")
@@ -171,13 +180,10 @@ def _check_nodes(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:
             elif not first & 2:
                 yield Problem(f"{path}.mac", f"{node.mac} is not locally administered; use "
                               "a first octet with bit 1 set, e.g. '52:54:00:...'")
-    for label, values in (("name", [n.name for n in spec.nodes]),
-                          ("address", [n.address for n in spec.nodes]),
-                          ("mac", [n.mac for n in spec.nodes])):
-        for value in _duplicates(values):
-            index = values.index(value, values.index(value) + 1)
+    for label in ("name", "address", "mac"):
+        for first, index, value in _repeats([getattr(n, label) for n in spec.nodes]):
             yield Problem(f"nodes[{index}].{label}", f"{value} is already used by "
-                          f"nodes[{values.index(value)}]; each node needs its own {label}")
+                          f"nodes[{first}]; each node needs its own {label}")
 
 
 def _check_vip(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:

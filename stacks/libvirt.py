@@ -309,7 +309,6 @@ class Interface:
     mac: InterfaceMac
     source: InterfaceSource
     model: InterfaceModel = InterfaceModel("virtio")
-    type: str = "network"
 
 
 @dataclass(frozen=True)

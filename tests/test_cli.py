@@ -1,0 +1,56 @@
+"""`python -m lvsha`: exit 0 on a good spec, 2 on a bad one, with no network at all."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BAD_SPEC = """
+import dataclasses
+from lvsha.environments.lab import SPEC as LAB
+from lvsha.spec import Service
+SPEC = dataclasses.replace(LAB, services=(LAB.services[0], Service(name="rdp", port=70000)))
+"""
+
+
+def run(*args: str, isolate_network: bool = False) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "lvsha", *args]
+    if isolate_network:
+        # A fresh network namespace has only a down loopback: any network use would fail.
+        command = ["unshare", "--net", *command]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("env", ["prod", "lab"])
+def test_check_good_environment(env: str) -> None:
+    result = run("check", env)
+    assert result.returncode == 0, result.stderr
+    assert f"{env}: ok" in result.stdout
+
+
+def test_check_bad_spec_exits_2_without_network(tmp_path: Path) -> None:
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    spec_file = tmp_path / "bad.py"
+    spec_file.write_text(BAD_SPEC)
+    result = run("check", str(spec_file), isolate_network=True)
+    assert result.returncode == 2, result.stderr
+    assert "services[1].port: 70000 is not a port (1-65535)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_environment_exits_2() -> None:
+    result = run("check", "staging")
+    assert result.returncode == 2
+    assert "unknown environment 'staging'" in result.stderr
+
+
+def test_render_prints_the_file() -> None:
+    result = run("render", "lab", "ldirectord.cf")
+    assert result.returncode == 0
+    assert result.stdout.startswith("# /etc/ha.d/ldirectord.cf for cluster lab")

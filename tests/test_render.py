@@ -1,0 +1,107 @@
+"""Rendered files, parsed back: every spec field reaches them, and pacemaker accepts the CIB."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from ldirectord_parser import parse
+from lvsha import environments, render
+from lvsha.spec import ExternalCheck, FenceAgent, HttpCheck, Protocol, Service
+
+LAB = environments.load("lab")
+RICH = dataclasses.replace(LAB, services=(
+    Service(name="ssh", port=22, persistence_timeout=600, check_interval=5, check_timeout=2),
+    Service(name="rdp", port=3389, scheduler="wlc", quiescent=False,
+            check=HttpCheck(path="/health", expect="OK", https=True)),
+    Service(name="syslog", port=514, protocol=Protocol.UDP, scheduler="rr",
+            check=ExternalCheck(PurePosixPath("/usr/local/bin/check-syslog"))),
+))
+
+
+def test_ldirectord_cf_carries_every_service_field() -> None:
+    config = parse(render.ldirectord_cf(RICH))
+    assert config.globals["fork"] == "yes"
+    assert len(config.virtuals) == 3
+    for virtual, service in zip(config.virtuals, RICH.services):
+        assert virtual.address == f"{RICH.vip.address}:{service.port}"
+        assert virtual.reals == [(f"{n.address}:{service.port}", "gate") for n in RICH.nodes]
+        options = virtual.options
+        assert options["protocol"] == service.protocol.value
+        assert options["scheduler"] == service.scheduler
+        assert options["checkport"] == str(service.port)
+        assert options["checkinterval"] == str(service.check_interval)
+        assert options["checktimeout"] == str(service.check_timeout)
+        assert options["quiescent"] == ("yes" if service.quiescent else "no")
+        assert options.get("persistent") == (
+            None if service.persistence_timeout is None else str(service.persistence_timeout))
+    ssh, rdp, syslog = (v.options for v in config.virtuals)
+    assert ssh["checktype"] == "connect"
+    assert (rdp["checktype"], rdp["service"], rdp["request"], rdp["receive"]) == \
+        ("negotiate", "https", '"/health"', '"OK"')
+    assert (syslog["checktype"], syslog["checkcommand"]) == \
+        ("external", '"/usr/local/bin/check-syslog"')
+
+
+def _cib(spec: environments.ClusterSpec) -> ET.Element:
+    return ET.fromstring(render.cib_configuration(spec))
+
+
+def test_cib_resources_follow_the_spec() -> None:
+    cib = _cib(LAB)
+    clone = cib.find("./resources/clone[@id='lvs-clone']")
+    assert clone is not None
+    meta = {n.get("name"): n.get("value") for n in clone.iterfind("./meta_attributes/nvpair")}
+    assert meta["promotable"] == "true" and meta["promoted-max"] == "1"
+    assert meta["clone-max"] == str(len(LAB.nodes))
+    agent = clone.find("./primitive")
+    assert agent is not None
+    assert (agent.get("class"), agent.get("provider"), agent.get("type")) == \
+        ("ocf", "lvsha", "lvs")
+    params = {n.get("name"): n.get("value")
+              for n in agent.iterfind("./instance_attributes/nvpair")}
+    assert params == {"vip": str(LAB.vip.address), "cidr_netmask": str(LAB.vip.prefix),
+                      "nic": LAB.nic}
+    colocation = cib.find("./constraints/rsc_colocation")
+    order = cib.find("./constraints/rsc_order")
+    assert colocation is not None and order is not None
+    assert (colocation.get("rsc"), colocation.get("with-rsc"),
+            colocation.get("with-rsc-role")) == ("ldirectord", "lvs-clone", "Promoted")
+    assert (order.get("first"), order.get("first-action"), order.get("then")) == \
+        ("lvs-clone", "promote", "ldirectord")
+
+
+def _properties(cib: ET.Element) -> dict[str | None, str | None]:
+    return {n.get("name"): n.get("value")
+            for n in cib.iterfind("./crm_config/cluster_property_set/nvpair")}
+
+
+def test_stonith_off_only_when_the_spec_says_so() -> None:
+    assert _properties(_cib(LAB))["stonith-enabled"] == "false"
+    fenced = dataclasses.replace(LAB, fencing=FenceAgent(agent="fence_virsh"))
+    assert _properties(_cib(fenced))["stonith-enabled"] == "true"
+    stickiness = _cib(LAB).find("./rsc_defaults/meta_attributes/nvpair")
+    assert stickiness is not None and stickiness.get("value") == "100"
+
+
+@pytest.mark.parametrize("env", environments.NAMES)
+def test_pacemaker_accepts_the_cib(env: str, tmp_path: Path) -> None:
+    """crm_verify checks the rendered sections against pacemaker's own schema and IDREFs."""
+    if shutil.which("crm_verify") is None:
+        pytest.skip("crm_verify (pacemaker-cli-utils) is not installed")
+    configuration = _cib(environments.load(env))
+    configuration.insert(0, ET.Element("nodes"))
+    cib = ET.Element("cib", {"validate-with": "pacemaker-3.9", "epoch": "1",
+                             "num_updates": "0", "admin_epoch": "0"})
+    cib.append(configuration)
+    cib.append(ET.Element("status"))
+    path = tmp_path / "cib.xml"
+    ET.ElementTree(cib).write(path)
+    result = subprocess.run(["crm_verify", "--xml-file", str(path)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,216 @@
+"""The spec rejects bad input with every problem named by field path, before anything runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable
+
+import pytest
+
+from lvsha import environments
+from lvsha.spec import (
+    ClusterSpec,
+    Corosync,
+    ExternalCheck,
+    FenceAgent,
+    HttpCheck,
+    LibvirtHost,
+    Network,
+    NoFencing,
+    Protocol,
+    Service,
+    SshAccess,
+    Vip,
+    VmShape,
+)
+from lvsha.validate import SpecError
+
+LAB = environments.load("lab")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def with_service(**changes: Any) -> Callable[[ClusterSpec], ClusterSpec]:
+    """A second service, changed as given, so the path says services[1]."""
+    def change(spec: ClusterSpec) -> ClusterSpec:
+        extra = dataclasses.replace(Service(name="rdp", port=3389), **changes)
+        return dataclasses.replace(spec, services=(spec.services[0], extra))
+    return change
+
+
+def with_node(index: int, **changes: Any) -> Callable[[ClusterSpec], ClusterSpec]:
+    def change(spec: ClusterSpec) -> ClusterSpec:
+        nodes = list(spec.nodes)
+        nodes[index] = dataclasses.replace(nodes[index], **changes)
+        return dataclasses.replace(spec, nodes=tuple(nodes))
+    return change
+
+
+def with_(**changes: Any) -> Callable[[ClusterSpec], ClusterSpec]:
+    return lambda spec: dataclasses.replace(spec, **changes)
+
+
+NET = LAB.network.cidr
+BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
+    ("port too high", with_service(port=70000), "services[1].port", "not a port (1-65535)"),
+    ("port zero", with_service(port=0), "services[1].port", "not a port"),
+    ("port as text", with_service(port="80"), "services[1].port", "not a port"),
+    ("unknown scheduler", with_service(scheduler="fastest"), "services[1].scheduler",
+     "not an IPVS scheduler"),
+    ("timeout = interval", with_service(check_interval=3, check_timeout=3),
+     "services[1].check_timeout", "not shorter than check_interval"),
+    ("negative interval", with_service(check_interval=-1), "services[1].check_interval",
+     "not a positive"),
+    ("zero timeout", with_service(check_timeout=0), "services[1].check_timeout", "positive"),
+    ("zero persistence", with_service(persistence_timeout=0),
+     "services[1].persistence_timeout", "positive"),
+    ("protocol as text", with_service(protocol="sctp"), "services[1].protocol",
+     "Protocol.TCP"),
+    ("duplicate tcp port", with_service(port=80), "services", "tcp port 80"),
+    ("duplicate service name", with_service(name="http"), "services", "'http' is used twice"),
+    ("service name", with_service(name="RDP farm"), "services[1].name", "not a service name"),
+    ("http check path", with_service(check=HttpCheck(path="health")),
+     "services[1].check.path", "must start with '/'"),
+    ("http check quote", with_service(check=HttpCheck(path="/", expect='say "hi"')),
+     "services[1].check.expect", "no quotes"),
+    ("http check on udp", with_service(protocol=Protocol.UDP, check=HttpCheck()),
+     "services[1].check", "needs protocol tcp"),
+    ("relative check command", with_service(check=ExternalCheck(PurePosixPath("check.sh"))),
+     "services[1].check.command", "absolute path"),
+    ("no services", with_(services=()), "services", "no virtual service"),
+    ("two nodes", lambda s: dataclasses.replace(s, nodes=s.nodes[:2]), "nodes",
+     "at least 3"),
+    ("two_node with three", with_(two_node=True), "two_node", "exactly 2 nodes"),
+    ("duplicate node name", with_node(2, name="lab1"), "nodes[2].name", "already used"),
+    ("duplicate address", with_node(1, address=LAB.nodes[0].address), "nodes[1].address",
+     "already used"),
+    ("duplicate MAC", with_node(2, mac=LAB.nodes[0].mac), "nodes[2].mac", "already used"),
+    ("address outside network", with_node(0, address=IPv4Address("10.78.0.11")),
+     "nodes[0].address", "not inside network"),
+    ("network address", with_node(0, address=NET.network_address), "nodes[0].address",
+     "network address"),
+    ("broadcast address", with_node(1, address=NET.broadcast_address), "nodes[1].address",
+     "broadcast address"),
+    ("gateway address", with_node(2, address=LAB.network.gateway), "nodes[2].address",
+     "gateway"),
+    ("address as text", with_node(0, address="10.77.0.11"), "nodes[0].address",
+     "not an IPv4Address"),
+    ("host name", with_node(0, name="Lab_1"), "nodes[0].name", "not a host name"),
+    ("host name dash", with_node(0, name="-lab1"), "nodes[0].name", "not a host name"),
+    ("MAC syntax", with_node(0, mac="52:54:00:4c:41"), "nodes[0].mac", "not a MAC"),
+    ("MAC multicast", with_node(0, mac="01:00:5e:00:00:01"), "nodes[0].mac", "multicast"),
+    ("MAC not local", with_node(0, mac="00:16:3e:00:00:01"), "nodes[0].mac",
+     "locally administered"),
+    ("VIP is a node", with_(vip=Vip(LAB.nodes[1].address)), "vip.address",
+     "nodes[1]'s address"),
+    ("VIP outside", with_(vip=Vip(IPv4Address("192.0.2.1"))), "vip.address",
+     "not inside network"),
+    ("VIP is gateway", with_(vip=Vip(LAB.network.gateway)), "vip.address", "gateway"),
+    ("VIP prefix", with_(vip=Vip(LAB.vip.address, prefix=33)), "vip.prefix",
+     "not a prefix length"),
+    ("VIP prefix wider than net", with_(vip=Vip(LAB.vip.address, prefix=16)), "vip.prefix",
+     "wider than the network"),
+    ("gateway outside", with_(network=Network(NET, IPv4Address("10.1.1.1"))),
+     "network.gateway", "not inside"),
+    ("network too small", with_(network=Network(IPv4Network("10.77.0.0/30"),
+                                                  IPv4Address("10.77.0.1"))),
+     "network.cidr", "too small"),
+    ("NIC too long", with_(nic="eth0-with-a-long-name"), "nic", "not a Linux interface"),
+    ("NIC with slash", with_(nic="eth/0"), "nic", "not a Linux interface"),
+    ("cluster name", with_(name="Prod Cluster"), "name", "not a cluster name"),
+    ("root user", with_(ssh=SshAccess("root", LAB.ssh.private_key)), "ssh.user",
+     "unprivileged"),
+    ("bad user", with_(ssh=SshAccess("Cluster Admin", LAB.ssh.private_key)), "ssh.user",
+     "not a Linux user"),
+    ("token zero", with_(corosync=Corosync(token_ms=0)), "corosync.token_ms", "positive"),
+    ("no fencing reason", with_(fencing=NoFencing(reason=" ")), "fencing.reason",
+     "stated reason"),
+    ("fence agent name", with_(fencing=FenceAgent(agent="virsh")), "fencing.agent",
+     "fence_"),
+    ("memory too low", with_(vm=VmShape(memory_mib=256)), "vm.memory_mib", "512 MiB"),
+    ("image URL scheme", with_(vm=VmShape(image_url="ftp://x/debian.qcow2")), "vm.image_url",
+     "http(s)://"),
+    ("image checksum", with_(vm=VmShape(image_sha512="abc")), "vm.image_sha512", "128"),
+    ("pool dir relative", with_(libvirt=LibvirtHost(pool_dir=PurePosixPath("images"))),
+     "libvirt.pool_dir", "absolute"),
+    ("stickiness negative", with_(resource_stickiness=-1), "resource_stickiness", ">= 0"),
+    ("no-quorum-policy", with_(no_quorum_policy="panic"), "no_quorum_policy", "not one of"),
+]
+
+
+def test_table_is_large_enough() -> None:
+    assert len(BAD_SPECS) >= 30
+
+
+@pytest.mark.parametrize("change, path, words", [case[1:] for case in BAD_SPECS],
+                         ids=[case[0] for case in BAD_SPECS])
+def test_bad_spec_names_field_and_fix(change: Callable[[ClusterSpec], ClusterSpec],
+                                      path: str, words: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        change(LAB)
+    messages = [str(p) for p in raised.value.problems]
+    assert any(m.startswith(f"{path}: ") and words in m for m in messages), messages
+    assert f"{path}: " in str(raised.value)
+
+
+def test_all_problems_reported_at_once() -> None:
+    with pytest.raises(SpecError) as raised:
+        dataclasses.replace(LAB, nic="eth 0", vm=VmShape(memory_mib=100),
+                            services=(Service(name="http", port=99999),))
+    paths = {p.path for p in raised.value.problems}
+    assert {"nic", "vm.memory_mib", "services[0].port"} <= paths
+
+
+def test_two_nodes_allowed_with_flag() -> None:
+    spec = dataclasses.replace(LAB, nodes=LAB.nodes[:2], two_node=True)
+    assert len(spec.nodes) == 2
+
+
+@pytest.mark.parametrize("name", environments.NAMES)
+def test_environments_are_valid_and_follow_the_original(name: str) -> None:
+    spec = environments.load(name)
+    assert len(spec.nodes) == 3
+    assert [s.scheduler for s in spec.services] == ["lc"]
+    service = spec.services[0]
+    assert (service.port, service.check_interval, service.check_timeout, service.quiescent) \
+        == (80, 10, 3, True)
+    assert spec.resource_stickiness == 100
+
+
+def test_prod_has_the_original_values() -> None:
+    prod = environments.load("prod")
+    assert prod.network.cidr == IPv4Network("192.168.122.0/24")
+    assert [str(n.address) for n in prod.nodes] == [f"192.168.122.{i}" for i in (111, 112, 113)]
+    assert [n.name for n in prod.nodes] == ["node1", "node2", "node3"]
+    assert str(prod.vip.address) == "192.168.122.100" and prod.nic == "eth0"
+    assert not prod.demo_service and LAB.demo_service
+
+
+def test_no_address_is_written_twice_in_the_repo() -> None:
+    """Addresses are derived from each environment's network, never typed out elsewhere."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.split()
+    sources = [REPO / f for f in tracked
+               if f.endswith((".py", ".j2", ".json", ".sh", ".cf", ".tf"))
+               and not f.startswith("tests/")]
+    assert sources
+    for name in environments.NAMES:
+        spec = environments.load(name)
+        literals = [str(n.address) for n in spec.nodes] + [str(spec.vip.address)]
+        literals += [n.mac for n in spec.nodes]
+        for path in sources:
+            text = path.read_text()
+            for literal in literals:
+                assert literal not in text, f"{literal} typed out in {path.relative_to(REPO)}"
+
+
+def test_python_c_with_one_bad_field_exits_nonzero_naming_it() -> None:
+    code = ("import dataclasses; from lvsha.environments.lab import SPEC; "
+            "dataclasses.replace(SPEC, nic='not a nic')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True)
+    assert result.returncode != 0
+    assert "nic: 'not a nic' is not a Linux interface name" in result.stderr
