@@ -1,0 +1,7 @@
+"""pyinfra inventory for the prod environment, built from its spec: `pyinfra inventories/prod.py ...`."""
+
+from pathlib import Path
+
+from lvsha import environments, inventory
+
+nodes = inventory.hosts(environments.load("prod"), Path(__file__).resolve().parent.parent)
