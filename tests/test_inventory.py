@@ -21,8 +21,8 @@ def test_inventory_hosts_follow_the_spec(env: str) -> None:
                             cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     spec = environments.load(env)
-    hosts = dict(re.findall(r"^\[(\S+)\] \n--> Groups: .*\n--> Data:\n(\{.*?^\})",
-                            result.stdout, re.M | re.S))
+    hosts = dict(re.findall(r"^\[(\S+)\] \n--> Groups: [^\n]*\n--> Data:\n(\{.*?^\})",
+                            result.stdout + result.stderr, re.M | re.S))
     assert list(hosts) == [n.name for n in spec.nodes]
     for node in spec.nodes:
         data = json.loads(hosts[node.name])
