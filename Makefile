@@ -1,13 +1,10 @@
-# The two commands of the README: `make lab` and `make test`. Everything else is a helper.
+# The two commands of the README: `make lab` and `make test`. The rest are helpers.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/bin:$(CURDIR)/.venv/bin:$(PATH)
+PYTHON := $(CURDIR)/.venv/bin/python
 
-export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
-export CHECKPOINT_DISABLE := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export TF_CLI_CONFIG_FILE := $(CURDIR)/terraform.rc
-
-.PHONY: setup lab test synth
+.PHONY: setup synth lab lab-down lab-status test
 
 setup:
 	scripts/setup.sh
@@ -15,11 +12,20 @@ setup:
 synth: setup
 	cdktf synth
 
-# Install everything, then run the main job on the local lab.
+# Install everything, then bring the local lab up (3 qemu VMs answering SSH).
 lab: synth
-	python -m lvsha check lab
-	python -m lvsha render lab ldirectord.cf
-	python -m lvsha render lab cib.xml
+	$(PYTHON) -m lab lab status
+	cdktf deploy lab --auto-approve
+	$(PYTHON) -m lab lab status --expect-up
+	@echo "lab up: 'python -m lab lab ssh lab1 hostname' to reach a node, 'make lab-down' to remove it"
+
+# Remove the lab: Terraform's destroy, then anything of the lab's that Terraform lost track of.
+lab-down: setup
+	cdktf destroy lab --auto-approve
+	$(PYTHON) -m lab lab down
+
+lab-status: setup
+	$(PYTHON) -m lab lab status
 
 # Type-check the pure package, then every test tier (lab tests included).
 test: setup

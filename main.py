@@ -8,9 +8,12 @@ warnings.filterwarnings("ignore", message="Typeguard cannot check")
 from cdktf import App  # noqa: E402
 
 from lvsha import environments  # noqa: E402
-from stacks.prod import ProdStack, read_public_key  # noqa: E402
+from ops.keys import read_public_key  # noqa: E402
+from stacks.lab import LabStack  # noqa: E402
+from stacks.prod import ProdStack  # noqa: E402
 
 app = App()
 prod = environments.load("prod")
 ProdStack(app, "prod", spec=prod, public_key=read_public_key(prod))
+LabStack(app, "lab", spec=environments.load("lab"))
 app.synth()

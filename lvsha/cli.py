@@ -6,7 +6,6 @@ Reads only the spec and the templates: nothing here touches the network or a nod
 from __future__ import annotations
 
 import argparse
-import os
 import runpy
 import sys
 from typing import Callable
@@ -55,13 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     show = commands.add_parser("render", help="print a file rendered from a spec")
     show.add_argument("target")
     show.add_argument("file", choices=sorted(RENDERERS))
-    commands.add_parser("keys", help="print every environment's deploy key path")
     args = parser.parse_args(argv)
 
-    if args.command == "keys":
-        for name in environments.NAMES:
-            print(os.path.expanduser(_load_or_exit(name).ssh.private_key))
-        return 0
     spec = _load_or_exit(args.target)
     if args.command == "check":
         print(_summary(spec))

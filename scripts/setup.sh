@@ -48,5 +48,5 @@ if [[ ! .setup/npm.stamp -nt package-lock.json ]]; then
     npm ci --no-audit --no-fund --loglevel=error
     touch .setup/npm.stamp
 fi
-scripts/ensure-ssh-keys.sh
+.venv/bin/python -m ops.keys
 step "ready: $(.venv/bin/python --version), cdktf $(node_modules/.bin/cdktf --version), $(terraform version | head -1)"

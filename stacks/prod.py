@@ -10,23 +10,11 @@ from constructs import Construct
 
 from lvsha.cloudinit import seed
 from lvsha.spec import ClusterSpec, Node
-from lvsha.validate import Problem, SpecError
 from stacks import libvirt as lv
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE_CACHE = Path.home() / ".cache" / "lvsha" / "images"
 GIB = 1 << 30
-
-
-def read_public_key(spec: ClusterSpec, base: Path = REPO) -> str:
-    """The deploy user's public key, or a field-named error telling how to make one."""
-    path = base / Path(spec.ssh.public_key).expanduser()
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        raise SpecError([Problem("ssh.private_key", f"no public key at {path}; create the "
-                                 f"pair with: ssh-keygen -t ed25519 -N '' -f {path.with_suffix('')}")]
-                        ) from None
 
 
 class NodeVm(Construct):

@@ -19,7 +19,8 @@ from lvsha.spec import ClusterSpec
 from lvsha.validate import SpecError
 from schema_check import load_schema, violations
 from stacks import libvirt as lv
-from stacks.prod import ProdStack, read_public_key
+from ops.keys import read_public_key
+from stacks.prod import ProdStack
 
 PROD = environments.load("prod")
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly0000000000000000000 test@lvsha"

@@ -1,0 +1,96 @@
+"""`python -m lab ENV COMMAND`: build, start, inspect and remove the local lab.
+
+The lab stack (`cdktf deploy lab`) calls image, network-up and node-up; destroy calls
+node-down and network-down. `up`, `down` and `status` are for people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from lab import image, network, vm
+from lab.layout import Layout
+from lab.progress import step
+from lvsha import environments
+
+
+def status(layout: Layout, expect_up: bool = False) -> list[str]:
+    """Problems with the lab as it stands, each with the command that fixes it."""
+    fix = "make lab-down"
+    problems = []
+    if expect_up:
+        problems += [f"{node.name} is not running although the deploy finished (Terraform "
+                     f"state older than the lab?); fix: {fix} && make lab"
+                     for node in layout.spec.nodes if vm.running_pid(layout, node) is None]
+    has_ns = network.namespace_exists(layout)
+    if has_ns and not layout.network_state.exists():
+        problems.append(f"namespace {layout.namespace} exists but this lab did not create it; "
+                        f"inspect it, then `ip netns del {layout.namespace}`")
+    if layout.network_state.exists() and not has_ns:
+        problems.append(f"stale state: {layout.network_state} but no namespace (host rebooted?); "
+                        f"fix: {fix}")
+    for node in layout.spec.nodes:
+        has_disk = layout.overlay(node).exists()
+        pid = vm.running_pid(layout, node)
+        if has_disk and pid is None:
+            problems.append(f"{node.name}: its qemu died (disk {layout.overlay(node)} is left, "
+                            f"console {layout.console_log(node)}); fix: {fix}")
+        if pid and not has_ns:
+            problems.append(f"{node.name}: qemu {pid} runs without the lab network; fix: {fix}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__)
+    parser.add_argument("env", choices=environments.NAMES)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("image", "up", "down", "network-up", "network-down"):
+        commands.add_parser(name)
+    commands.add_parser("status").add_argument(
+        "--expect-up", action="store_true", help="also a problem: a node that is not running")
+    for name in ("node-up", "node-down"):
+        commands.add_parser(name).add_argument("node")
+    ssh = commands.add_parser("ssh", help="run a command on a node, from inside the lab")
+    ssh.add_argument("node")
+    ssh.add_argument("remote", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    layout = Layout(environments.load(args.env))
+    spec = layout.spec
+
+    if args.command == "image":
+        image.build()
+    elif args.command == "network-up":
+        network.up(layout)
+    elif args.command == "network-down":
+        network.down(layout)
+    elif args.command == "node-up":
+        vm.start(layout, spec.node(args.node))
+        vm.wait_ready(layout, spec.node(args.node))
+    elif args.command == "node-down":
+        vm.down(layout, spec.node(args.node))
+    elif args.command == "up":
+        image.build()
+        network.up(layout)
+        for node in spec.nodes:
+            vm.start(layout, node)
+        for node in spec.nodes:
+            vm.wait_ready(layout, node)
+    elif args.command == "down":
+        for node in spec.nodes:
+            vm.down(layout, node)
+        network.down(layout)
+    elif args.command == "ssh":
+        return subprocess.run(vm.ssh_command(layout, spec.node(args.node), *args.remote)
+                              ).returncode
+    elif args.command == "status":
+        problems = status(layout, args.expect_up)
+        for problem in problems:
+            print(f"lab {spec.name}: {problem}")
+        if not problems:
+            running = [n.name for n in spec.nodes if vm.running_pid(layout, n)]
+            print(f"lab {spec.name}: ok; running: {', '.join(running) or 'nothing'}")
+        return 1 if problems else 0
+    step(f"{args.command} done")
+    return 0

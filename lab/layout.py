@@ -1,0 +1,55 @@
+"""Where a lab's pieces live and what they are called; every name derives from the spec."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lvsha.spec import ClusterSpec, Node
+
+STATE_ROOT = Path(os.environ.get("LVSHA_LAB_STATE", "/var/lib/lvsha/lab"))
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Layout:
+    spec: ClusterSpec
+
+    @property
+    def namespace(self) -> str:
+        return f"lvsha-{self.spec.name}"
+
+    bridge = "br0"
+
+    def tap(self, node: Node) -> str:
+        return f"tap-{node.name}"[:15]
+
+    @property
+    def state_dir(self) -> Path:
+        return STATE_ROOT / self.spec.name
+
+    @property
+    def network_state(self) -> Path:
+        """Written once the lab has created its namespace: proof that the namespace is ours."""
+        return self.state_dir / "network.created"
+
+    def node_dir(self, node: Node) -> Path:
+        return self.state_dir / node.name
+
+    def pidfile(self, node: Node) -> Path:
+        return self.node_dir(node) / "qemu.pid"
+
+    def overlay(self, node: Node) -> Path:
+        return self.node_dir(node) / "root.qcow2"
+
+    def console_log(self, node: Node) -> Path:
+        return self.node_dir(node) / "console.log"
+
+    @property
+    def ssh_key(self) -> Path:
+        return REPO / Path(self.spec.ssh.private_key).expanduser()
+
+    @property
+    def known_hosts(self) -> Path:
+        return REPO / self.spec.secrets_dir / "known_hosts"

@@ -1,0 +1,12 @@
+"""Debian packages a cluster node needs: the deploy installs them, the lab image ships them."""
+
+CLUSTER_PACKAGES = (
+    "corosync",
+    "pacemaker",
+    "pacemaker-cli-utils",
+    "pcs",
+    "resource-agents",
+    "ldirectord",
+    "ipvsadm",
+    "fence-agents",
+)

@@ -1,0 +1,1 @@
+"""Helpers that act on the operator's machine (files, keys); the pure logic is in lvsha/."""

@@ -1,0 +1,56 @@
+"""The lab stack: Terraform's builtin terraform_data resources drive the lab code.
+
+No provider download is needed. One resource builds (or finds) the image, one creates the
+network namespace, and one per node starts its VM; their destroy provisioners stop the VMs and
+remove the namespace. `cdktf deploy lab` returns when every node answers SSH.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from cdktf import DataResource, LocalExecProvisioner, TerraformOutput, TerraformStack
+from constructs import Construct
+
+from lvsha.spec import ClusterSpec
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _lab(spec: ClusterSpec, *args: str) -> str:
+    return shlex.join([sys.executable, "-m", "lab", spec.name, *args])
+
+
+def _provisioners(create: str, destroy: str | None = None) -> list[LocalExecProvisioner]:
+    provisioners = [LocalExecProvisioner(type="local-exec", command=create,
+                                         working_dir=str(REPO))]
+    if destroy:
+        provisioners.append(LocalExecProvisioner(type="local-exec", command=destroy,
+                                                 working_dir=str(REPO), when="destroy"))
+    return provisioners
+
+
+class LabStack(TerraformStack):
+    def __init__(self, scope: Construct, id_: str, *, spec: ClusterSpec) -> None:
+        super().__init__(scope, id_)
+        image = DataResource(self, "image", provisioners=_provisioners(_lab(spec, "image")))
+        net = spec.network
+        network = DataResource(
+            self, "network",
+            triggers_replace={"cidr": str(net.cidr), "gateway": str(net.gateway),
+                              "nodes": ",".join(n.name for n in spec.nodes)},
+            provisioners=_provisioners(_lab(spec, "network-up"), _lab(spec, "network-down")),
+        )
+        for node in spec.nodes:
+            DataResource(
+                self, f"node-{node.name}",
+                triggers_replace={"address": str(node.address), "mac": node.mac,
+                                  "memory_mib": str(spec.vm.memory_mib), "nic": spec.nic},
+                depends_on=[image, network],
+                provisioners=_provisioners(_lab(spec, "node-up", node.name),
+                                           _lab(spec, "node-down", node.name)),
+            )
+        TerraformOutput(self, "nodes", value={n.name: str(n.address) for n in spec.nodes})
+        TerraformOutput(self, "namespace", value=f"lvsha-{spec.name}")

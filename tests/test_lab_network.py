@@ -1,0 +1,70 @@
+"""The lab's network namespace, without VMs: created, isolated, idempotent, and careful."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import lab.layout
+from lab import cli, network
+from lab.layout import Layout
+from lvsha import environments
+
+
+@pytest.fixture
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Layout]:
+    """A lab named netcheck (its own namespace name) with its state under tmp_path."""
+    monkeypatch.setattr(lab.layout, "STATE_ROOT", tmp_path)
+    test_layout = Layout(dataclasses.replace(environments.load("lab"), name="netcheck"))
+    subprocess.run(["ip", "netns", "del", test_layout.namespace], capture_output=True)
+    yield test_layout
+    subprocess.run(["ip", "netns", "del", test_layout.namespace], capture_output=True)
+
+
+def in_ns(layout: Layout, *command: str) -> str:
+    return subprocess.run(network.in_namespace(layout, *command), capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_network_up_is_isolated_and_idempotent(layout: Layout) -> None:
+    network.up(layout)
+    network.up(layout)  # second run: no change, no error
+    spec = layout.spec
+    links = in_ns(layout, "ip", "-o", "link", "show")
+    for node in spec.nodes:
+        assert f"{layout.tap(node)}:" in links and f"master {layout.bridge}" in links
+    addresses = in_ns(layout, "ip", "-o", "-4", "addr", "show", "dev", layout.bridge)
+    assert f"{spec.network.gateway}/{spec.network.cidr.prefixlen}" in addresses
+    routes = in_ns(layout, "ip", "-4", "route", "show").strip().splitlines()
+    assert routes == [f"{spec.network.cidr} dev {layout.bridge} proto kernel scope link src "
+                      f"{spec.network.gateway} linkdown"]
+    # No default route: nothing in the lab can reach an address outside it.
+    probe = subprocess.run(network.in_namespace(layout, "ip", "route", "get", "192.0.2.1"),
+                           capture_output=True, text=True)
+    assert probe.returncode != 0 and "unreachable" in probe.stderr
+    network.down(layout)
+    network.down(layout)
+    assert not network.namespace_exists(layout)
+
+
+def test_a_namespace_it_did_not_create_is_left_alone(layout: Layout) -> None:
+    subprocess.run(["ip", "netns", "add", layout.namespace], check=True)
+    with pytest.raises(SystemExit, match=f"ip netns del {layout.namespace}"):
+        network.up(layout)
+    with pytest.raises(SystemExit, match="leaving it alone"):
+        network.down(layout)
+    assert network.namespace_exists(layout)
+    assert any("did not create it" in p for p in cli.status(layout))
+
+
+def test_stale_state_is_reported_with_its_fix(layout: Layout) -> None:
+    layout.state_dir.mkdir(parents=True)
+    layout.network_state.write_text("left over\n")
+    (problem,) = cli.status(layout)
+    assert "stale state" in problem and "make lab-down" in problem
+    network.up(layout)  # a stale marker without its namespace does not block a new lab
+    assert network.namespace_exists(layout)
