@@ -49,11 +49,24 @@ def ldirectord_cf(spec: ClusterSpec) -> str:
     )
 
 
+def corosync_conf(spec: ClusterSpec) -> str:
+    return render_template("corosync.conf.j2", spec=spec)
+
+
+def cluster_properties(spec: ClusterSpec) -> dict[str, str]:
+    """Pacemaker cluster properties; STONITH is off only when the spec says so in words."""
+    return {
+        "stonith-enabled": "false" if isinstance(spec.fencing, NoFencing) else "true",
+        "no-quorum-policy": spec.no_quorum_policy,
+    }
+
+
+def resource_defaults(spec: ClusterSpec) -> dict[str, str]:
+    return {"resource-stickiness": str(spec.resource_stickiness)}
+
+
 def cib_configuration(spec: ClusterSpec) -> str:
-    """The CIB sections lvsha owns (properties, defaults, resources, constraints) as XML."""
+    """The CIB sections lvsha owns outright (resources, constraints) as XML."""
     return _xml_env.get_template("cib.xml.j2").render(
-        spec=spec,
-        stonith_enabled=not isinstance(spec.fencing, NoFencing),
-        provider=OCF_PROVIDER,
-        ldirectord_cf=LDIRECTORD_CF,
+        spec=spec, provider=OCF_PROVIDER, ldirectord_cf=LDIRECTORD_CF
     )

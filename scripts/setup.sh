@@ -8,7 +8,7 @@ APT_PACKAGES=(
     # the lab: VMs under qemu TCG, the image built with debootstrap, its cloud-init seed
     qemu-system-x86 qemu-utils debootstrap e2fsprogs genisoimage iproute2 openssh-client
     # tests: crm_verify validates rendered CIB XML, ocf-tester runs the agent
-    pacemaker-cli-utils resource-agents ldirectord ipvsadm
+    pacemaker-cli-utils resource-agents ldirectord ipvsadm libxml2-utils
     python3-venv nodejs make
 )
 

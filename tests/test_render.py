@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+import corosync_parser
 from ldirectord_parser import parse
 from lvsha import environments, render
 from lvsha.spec import ExternalCheck, FenceAgent, HttpCheck, Protocol, Service
@@ -76,17 +77,27 @@ def test_cib_resources_follow_the_spec() -> None:
         ("lvs-clone", "promote", "ldirectord")
 
 
-def _properties(cib: ET.Element) -> dict[str | None, str | None]:
-    return {n.get("name"): n.get("value")
-            for n in cib.iterfind("./crm_config/cluster_property_set/nvpair")}
-
-
 def test_stonith_off_only_when_the_spec_says_so() -> None:
-    assert _properties(_cib(LAB))["stonith-enabled"] == "false"
+    assert render.cluster_properties(LAB) == {"stonith-enabled": "false",
+                                              "no-quorum-policy": "stop"}
     fenced = dataclasses.replace(LAB, fencing=FenceAgent(agent="fence_virsh"))
-    assert _properties(_cib(fenced))["stonith-enabled"] == "true"
-    stickiness = _cib(LAB).find("./rsc_defaults/meta_attributes/nvpair")
-    assert stickiness is not None and stickiness.get("value") == "100"
+    assert render.cluster_properties(fenced)["stonith-enabled"] == "true"
+    assert render.resource_defaults(LAB) == {"resource-stickiness": "100"}
+
+
+@pytest.mark.parametrize("two_node", [False, True])
+def test_corosync_conf_carries_the_spec(two_node: bool) -> None:
+    spec = dataclasses.replace(LAB, two_node=True, nodes=LAB.nodes[:2]) if two_node else LAB
+    conf = corosync_parser.parse(render.corosync_conf(spec))
+    totem = conf["totem"]
+    assert totem["cluster_name"] == spec.name and totem["transport"] == "knet"
+    assert (totem["crypto_cipher"], totem["crypto_hash"]) == ("aes256", "sha256")
+    assert totem["token"] == str(spec.corosync.token_ms)
+    nodes = conf["nodelist"]["node"]
+    assert [(n["name"], n["nodeid"], n["ring0_addr"]) for n in nodes] == [
+        (node.name, str(i), str(node.address)) for i, node in enumerate(spec.nodes, 1)]
+    assert conf["quorum"]["provider"] == "corosync_votequorum"
+    assert conf["quorum"].get("two_node") == ("1" if two_node else None)
 
 
 @pytest.mark.parametrize("env", environments.NAMES)
@@ -94,8 +105,14 @@ def test_pacemaker_accepts_the_cib(env: str, tmp_path: Path) -> None:
     """crm_verify checks the rendered sections against pacemaker's own schema and IDREFs."""
     if shutil.which("crm_verify") is None:
         pytest.skip("crm_verify (pacemaker-cli-utils) is not installed")
-    configuration = _cib(environments.load(env))
+    spec = environments.load(env)
+    configuration = _cib(spec)
     configuration.insert(0, ET.Element("nodes"))
+    crm_config = ET.Element("crm_config")
+    properties = ET.SubElement(crm_config, "cluster_property_set", id="props")
+    for name, value in render.cluster_properties(spec).items():
+        ET.SubElement(properties, "nvpair", id=f"props-{name}", name=name, value=value)
+    configuration.insert(0, crm_config)
     cib = ET.Element("cib", {"validate-with": "pacemaker-3.9", "epoch": "1",
                              "num_updates": "0", "admin_epoch": "0"})
     cib.append(configuration)
