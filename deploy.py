@@ -1,0 +1,19 @@
+"""Turn the inventory's Debian 12 nodes into the spec's HA LVS-DR cluster, idempotently.
+
+    pyinfra -y inventories/lab.py deploy.py     (the lab: run inside its namespace)
+    pyinfra -y inventories/prod.py deploy.py
+
+config.py makes pyinfra use sudo and stop if any node cannot be reached.
+"""
+
+from pyinfra_deploys import corosync, demo, lvs, packages, preflight
+
+preflight.check_inventory_matches_spec()
+preflight.check_release()
+packages.install()
+corosync.hacluster_password()
+lvs.agent()
+lvs.ldirectord()
+demo.demo_service()
+corosync.configure()
+lvs.cluster_configuration()

@@ -1,0 +1,1 @@
+"""pyinfra deploys for an lvsha cluster, composed in order by deploy.py."""

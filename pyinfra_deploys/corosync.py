@@ -1,0 +1,66 @@
+"""corosync and pacemaker from a rendered corosync.conf and a shared authkey.
+
+Not `pcs cluster setup`: it times out under the lab's emulation (measured), and a rendered
+file is declarative and reviewable. Debian starts corosync and pacemaker at install with its
+own one-node config; the first lvsha deploy stops them and drops that CIB before forming the
+cluster.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.operations import files, server, systemd
+from pyinfra.operations.util import any_changed
+
+from lvsha import render
+from ops import secrets
+from pyinfra_deploys import context
+from pyinfra_deploys.facts import CorosyncClusterName
+
+QUORUM_WAIT_S = 240
+
+
+@deploy("Configure corosync and pacemaker")
+def configure() -> None:
+    spec = context.spec()
+    first_setup = host.get_fact(CorosyncClusterName) != spec.name
+    if first_setup:
+        for service in ("pacemaker", "corosync"):
+            systemd.service(name=f"Stop the packaged {service}", service=service,
+                            running=False)
+        server.shell(name="Drop the packaged one-node CIB",
+                     commands=["rm -f /var/lib/pacemaker/cib/cib*"])
+    authkey = files.put(
+        name="Install the corosync authkey",
+        src=str(secrets.corosync_authkey(spec)),
+        dest="/etc/corosync/authkey", user="root", group="root", mode="400",
+    )
+    conf = files.put(
+        name="Deploy corosync.conf",
+        src=StringIO(render.corosync_conf(spec)),
+        dest="/etc/corosync/corosync.conf", user="root", group="root", mode="644",
+    )
+    changed = any_changed(authkey, conf)
+    for service in ("corosync", "pacemaker"):
+        systemd.service(name=f"Start and enable {service}", service=service, running=True,
+                        enabled=True)
+        if not first_setup:
+            systemd.service(name=f"Restart {service} for the new config", service=service,
+                            restarted=True, _if=changed)
+    server.shell(
+        name=f"Wait for quorum and a DC (at most {QUORUM_WAIT_S} s)",
+        commands=[f"timeout {QUORUM_WAIT_S} sh -c 'until corosync-quorumtool -s 2>/dev/null "
+                  "| grep -q \"Quorate: *Yes\" && crmadmin -D >/dev/null 2>&1; "
+                  "do sleep 2; done'"],
+        _if=changed,
+    )
+
+
+@deploy("Set the hacluster password")
+def hacluster_password() -> None:
+    spec = context.spec()
+    server.user(name="Set the hacluster password (hashed)", user="hacluster",
+                password=secrets.hacluster_password_hash(spec, host.name))
