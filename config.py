@@ -1,5 +1,7 @@
 """pyinfra's configuration for deploy.py: root through sudo, and no partial clusters."""
 
-SUDO = True
+from pyinfra import config
+
+config.SUDO = True
 # One node that cannot be reached stops the deploy before any change.
-FAIL_PERCENT = 0
+config.FAIL_PERCENT = 0

@@ -18,7 +18,7 @@ from pyinfra.operations.util import any_changed
 from lvsha import render
 from ops import secrets
 from pyinfra_deploys import context
-from pyinfra_deploys.facts import CorosyncClusterName
+from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
 
 QUORUM_WAIT_S = 240
 
@@ -61,6 +61,9 @@ def configure() -> None:
 
 @deploy("Set the hacluster password")
 def hacluster_password() -> None:
-    spec = context.spec()
-    server.user(name="Set the hacluster password (hashed)", user="hacluster",
-                password=secrets.hacluster_password_hash(spec, host.name))
+    # Not server.user(password=...): its check for usermod runs without sudo and fails on
+    # Debian, where /usr/sbin is not on a user's PATH.
+    wanted = secrets.hacluster_password_hash(context.spec(), host.name)
+    if host.get_fact(ShadowHash, "hacluster", _sudo=True) != wanted:
+        server.shell(name="Set the hacluster password (hashed)",
+                     commands=[f"usermod -p '{wanted}' hacluster"])

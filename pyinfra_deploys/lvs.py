@@ -41,7 +41,7 @@ def cluster_configuration() -> None:
     spec = context.spec()
     for scope, wanted in (("crm_config", render.cluster_properties(spec)),
                           ("rsc_defaults", render.resource_defaults(spec))):
-        current = host.get_fact(CibSection, scope)
+        current = host.get_fact(CibSection, scope, _sudo=True)
         for name, value in cib.nvpairs_to_set(current, wanted).items():
             server.shell(name=f"Set {scope} {name}={value}",
                          commands=[f"crm_attribute --type {scope} --name {name} "
@@ -50,7 +50,7 @@ def cluster_configuration() -> None:
     # Resources before constraints: a constraint may only name resources that exist.
     for scope in ("resources", "constraints"):
         wanted_xml = cib.section(rendered, scope)
-        if cib.canonical(host.get_fact(CibSection, scope)) != cib.canonical(wanted_xml):
+        if cib.canonical(host.get_fact(CibSection, scope, _sudo=True)) != cib.canonical(wanted_xml):
             server.shell(name=f"Replace the CIB {scope} with lvsha's",
                          commands=[f"cibadmin --replace --scope {scope} --xml-text "
                                    f"'{wanted_xml}'"])
