@@ -12,12 +12,14 @@ setup:
 synth: setup
 	cdktf synth
 
-# Install everything, then bring the local lab up (3 qemu VMs answering SSH).
+# Install everything, bring the lab's 3 VMs up, deploy the cluster on them, show it working.
 lab: synth
 	$(PYTHON) -m lab lab status
 	cdktf deploy lab --auto-approve
 	$(PYTHON) -m lab lab status --expect-up
-	@echo "lab up: 'python -m lab lab ssh lab1 hostname' to reach a node, 'make lab-down' to remove it"
+	$(PYTHON) -m lab lab deploy
+	$(PYTHON) -m lab lab proof
+	@echo "the lab cluster is up: '.venv/bin/python -m lab lab ssh lab1 sudo crm_mon -1' on a node; 'make lab-down' removes it"
 
 # Remove the lab: Terraform's destroy, then anything of the lab's that Terraform lost track of.
 lab-down: setup

@@ -1,7 +1,8 @@
 """`python -m lab ENV COMMAND`: build, start, inspect and remove the local lab.
 
 The lab stack (`cdktf deploy lab`) calls image, network-up and node-up; destroy calls
-node-down and network-down. `up`, `down` and `status` are for people.
+node-down and network-down. `deploy` runs pyinfra's deploy.py on the lab from inside its
+namespace; `proof` shows the cluster working. `up`, `down` and `status` are for people.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import subprocess
 import sys
 
-from lab import image, network, vm
+from lab import cluster, image, network, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import environments
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__)
     parser.add_argument("env", choices=environments.NAMES)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("image", "up", "down", "network-up", "network-down"):
+    for name in ("image", "up", "down", "network-up", "network-down", "deploy", "proof"):
         commands.add_parser(name)
     commands.add_parser("status").add_argument(
         "--expect-up", action="store_true", help="also a problem: a node that is not running")
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         for node in spec.nodes:
             vm.down(layout, node)
         network.down(layout)
+    elif args.command == "deploy":
+        report = cluster.deploy(layout)
+        changed = cluster.changed_operations(report)
+        step(f"deploy: {len(changed)} operation(s) changed something"
+             + (": " + "; ".join(changed) if changed else ""))
+    elif args.command == "proof":
+        cluster.proof(layout)
     elif args.command == "ssh":
         return subprocess.run(vm.ssh_command(layout, spec.node(args.node), *args.remote)
                               ).returncode

@@ -9,6 +9,7 @@ cluster.
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -21,6 +22,8 @@ from pyinfra_deploys import context
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
 
 QUORUM_WAIT_S = 240
+FILES = Path(__file__).resolve().parent.parent / "files"
+WAIT_CLUSTER = "/usr/local/sbin/lvsha-wait-cluster"
 
 
 @deploy("Configure corosync and pacemaker")
@@ -50,13 +53,10 @@ def configure() -> None:
         if not first_setup:
             systemd.service(name=f"Restart {service} for the new config", service=service,
                             restarted=True, _if=changed)
-    server.shell(
-        name=f"Wait for quorum and a DC (at most {QUORUM_WAIT_S} s)",
-        commands=[f"timeout {QUORUM_WAIT_S} sh -c 'until corosync-quorumtool -s 2>/dev/null "
-                  "| grep -q \"Quorate: *Yes\" && crmadmin -D >/dev/null 2>&1; "
-                  "do sleep 2; done'"],
-        _if=changed,
-    )
+    files.put(name=f"Install {WAIT_CLUSTER}", src=str(FILES / "bin" / "lvsha-wait-cluster"),
+              dest=WAIT_CLUSTER, user="root", group="root", mode="755")
+    server.shell(name=f"Wait for quorum and a DC (at most {QUORUM_WAIT_S} s)",
+                 commands=[f"{WAIT_CLUSTER} {QUORUM_WAIT_S}"], _if=changed)
 
 
 @deploy("Set the hacluster password")

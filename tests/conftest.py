@@ -1,15 +1,35 @@
-"""Shared test setup: the tests import the repo's packages and their own helpers directly."""
+"""Shared test setup: import paths, the lab fixture, and CI's rule that nothing skips."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+import labtools  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[None]:
+    """A fresh lab for the whole session; torn down at the end even when tests fail."""
+    labtools.reset()
+    try:
+        labtools.cdktf("deploy", "lab")
+        yield
+    finally:
+        labtools.cdktf("destroy", "lab")
+        assert labtools.leftovers() == []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that break the lab (marked `destructive`) run after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("destructive") is not None)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

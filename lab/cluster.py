@@ -1,0 +1,97 @@
+"""The cluster on the lab: run the deploy from inside the namespace, read pacemaker's state,
+and send traffic through the VIP from a client that is not a node."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from lab import network, vm
+from lab.layout import REPO, Layout
+
+
+def deploy(layout: Layout) -> dict[str, Any]:
+    """`pyinfra inventories/<env>.py deploy.py` from inside the lab; returns pyinfra's JSON."""
+    command = network.in_namespace(
+        layout, str(REPO / ".venv" / "bin" / "pyinfra"), "-y", "--json",
+        f"inventories/{layout.spec.name}.py", "deploy.py")
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-6000:])
+        raise SystemExit(f"lab: the deploy failed (exit {result.returncode})")
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def changed_operations(report: dict[str, Any]) -> list[str]:
+    """Names of operations that changed (or failed on) any host in a pyinfra --json report."""
+    return [op["name"] for op in report["results"]["operations"]
+            if op["success"] or op["error"]]
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    online: tuple[str, ...]
+    promoted: tuple[str, ...]
+    unpromoted: tuple[str, ...]
+    ldirectord: tuple[str, ...]
+    failed_actions: int
+
+
+def state(layout: Layout, node_name: str | None = None) -> ClusterState:
+    """What pacemaker reports (crm_mon --output-as=xml) on a node (first node by default)."""
+    node = layout.spec.node(node_name) if node_name else layout.spec.nodes[0]
+    output = subprocess.run(vm.ssh_command(layout, node, "sudo", "crm_mon", "-1",
+                                           "--output-as=xml"),
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    root = ET.fromstring(output)
+    lvs = [r for r in root.iter("resource") if r.get("resource_agent") == "ocf:lvsha:lvs"]
+
+    def hosts(resources: list[ET.Element], role: str) -> tuple[str, ...]:
+        return tuple(sorted(n.get("name", "") for r in resources
+                            if r.get("role") == role and r.get("active") == "true"
+                            for n in r.iter("node")))
+
+    ldirectord = [r for r in root.iter("resource") if r.get("id") == "ldirectord"]
+    return ClusterState(
+        online=tuple(sorted(n.get("name", "") for n in root.iter("node")
+                            if n.get("online") == "true" and n.get("type") == "member")),
+        promoted=hosts(lvs, "Promoted"),
+        unpromoted=hosts(lvs, "Unpromoted"),
+        ldirectord=hosts(ldirectord, "Started"),
+        failed_actions=len(list(root.iter("failure"))),
+    )
+
+
+def probe(layout: Layout, port: int, count: int, interval_s: float) -> list[dict[str, Any]]:
+    """Connect to VIP:port from the lab namespace (a client, not a node)."""
+    command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
+                                   str(layout.spec.vip.address), str(port), str(count),
+                                   str(interval_s))
+    output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True,
+                            timeout=count * (interval_s + 2) + 30).stdout
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def proof(layout: Layout, requests: int = 30) -> None:
+    """Print who is master, the IPVS table, and which node answered each request."""
+    spec = layout.spec
+    current = state(layout)
+    print(f"nodes online: {', '.join(current.online)}")
+    print(f"lvs Promoted on: {', '.join(current.promoted) or 'none'}; "
+          f"ldirectord on: {', '.join(current.ldirectord) or 'none'}")
+    if current.promoted:
+        table = subprocess.run(vm.ssh_command(layout, spec.node(current.promoted[0]), "sudo",
+                                              "ipvsadm", "-Ln"),
+                               capture_output=True, text=True, timeout=60).stdout
+        print(f"IPVS table on {current.promoted[0]}:\n{table.rstrip()}")
+    for service in spec.services:
+        answers = [r["answer"] for r in probe(layout, service.port, requests, 0.05)]
+        tally = Counter(a or "no answer" for a in answers)
+        print(f"{requests} connections to {spec.vip.address}:{service.port} from the lab "
+              f"namespace: " + ", ".join(f"{name} {count}" for name, count in sorted(tally.items())))
