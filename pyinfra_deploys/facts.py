@@ -8,44 +8,34 @@ from __future__ import annotations
 from pyinfra.api import FactBase
 
 
-class CorosyncClusterName(FactBase[str]):
+class _TextFact(FactBase[str]):
+    """A command's output as text; '' when it printed nothing."""
+
+    @staticmethod
+    def default() -> str:
+        return ""
+
+    def process(self, output: list[str]) -> str:
+        return "\n".join(output).strip()
+
+
+class CorosyncClusterName(_TextFact):
     """cluster_name in corosync.conf: tells lvsha's cluster from the package's default one."""
 
     def command(self) -> str:
         return ("sed -n 's/^[[:space:]]*cluster_name:[[:space:]]*//p' "
                 "/etc/corosync/corosync.conf 2>/dev/null || true")
 
-    @staticmethod
-    def default() -> str:
-        return ""
 
-    def process(self, output: list[str]) -> str:
-        return output[0].strip() if output else ""
-
-
-class CibSection(FactBase[str]):
+class CibSection(_TextFact):
     """One section of the live CIB as XML, or '' when pacemaker is not answering."""
 
     def command(self, scope: str) -> str:
         return f"cibadmin --query --scope {scope} 2>/dev/null || true"
 
-    @staticmethod
-    def default() -> str:
-        return ""
 
-    def process(self, output: list[str]) -> str:
-        return "\n".join(output)
-
-
-class ShadowHash(FactBase[str]):
+class ShadowHash(_TextFact):
     """A user's password hash from /etc/shadow (needs sudo), '' if the user has none."""
 
     def command(self, user: str) -> str:
         return f"getent shadow {user} | cut -d: -f2"
-
-    @staticmethod
-    def default() -> str:
-        return ""
-
-    def process(self, output: list[str]) -> str:
-        return output[0].strip() if output else ""
