@@ -93,5 +93,6 @@ def proof(layout: Layout, requests: int = 30) -> None:
     for service in spec.services:
         answers = [r["answer"] for r in probe(layout, service.port, requests, 0.05)]
         tally = Counter(a or "no answer" for a in answers)
+        answered_by = ", ".join(f"{name} {count}" for name, count in sorted(tally.items()))
         print(f"{requests} connections to {spec.vip.address}:{service.port} from the lab "
-              f"namespace: " + ", ".join(f"{name} {count}" for name, count in sorted(tally.items())))
+              f"namespace: {answered_by}")

@@ -25,7 +25,8 @@ def attempt(host: str, port: int) -> str | None:
 
 
 def main() -> None:
-    host, port, count, interval = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    interval = float(sys.argv[4])
     start = time.monotonic()
     for index in range(count):
         answer = attempt(host, port)

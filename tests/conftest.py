@@ -27,9 +27,20 @@ def lab() -> Iterator[None]:
         assert labtools.leftovers() == []
 
 
+@pytest.fixture(scope="session")
+def cluster_deploys(lab: None) -> labtools.Deploys:
+    """The cluster deployed on the session's lab (first run and re-run, measured)."""
+    return labtools.deploy_twice()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that break the lab (marked `destructive`) run after all the others."""
-    items.sort(key=lambda item: item.get_closest_marker("destructive") is not None)
+    """Fault tests (which break and then repair the cluster) run after the others, and tests
+    that leave the lab broken (`destructive`) run last."""
+    def stage(item: pytest.Item) -> int:
+        if item.get_closest_marker("destructive"):
+            return 2
+        return 1 if item.get_closest_marker("fault") else 0
+    items.sort(key=stage)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

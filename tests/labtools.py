@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from lab import network, vm
+from lab import cluster, network, vm
 from lab.layout import Layout
 from lvsha import environments
 
@@ -54,3 +58,52 @@ def leftovers() -> list[str]:
         found.append(f"namespace {LAYOUT.namespace}")
     found += [str(p) for p in LAYOUT.state_dir.glob("*/*") if p.name != "console.log"]
     return found
+
+
+class ProcessListRecorder(threading.Thread):
+    """Every command line on the host and on each node, sampled while the deploy runs."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[str] = []
+        self.stop = threading.Event()
+        # One long-lived ssh per node: sampling there costs no new connection per sample.
+        script = "while :; do ps -eo args; echo ---; sleep 1; done"
+        self.nodes = [subprocess.Popen(vm.ssh_command(LAYOUT, node, script),
+                                       stdout=subprocess.PIPE, text=True)
+                      for node in LAYOUT.spec.nodes]
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.samples.append(subprocess.run(["ps", "-eo", "args"], capture_output=True,
+                                               text=True).stdout)
+
+    def finish(self) -> str:
+        self.stop.set()
+        self.join()
+        for process in self.nodes:
+            process.terminate()
+        node_output = [process.communicate(timeout=30)[0] for process in self.nodes]
+        return "\n".join(self.samples + node_output)
+
+
+@dataclass
+class Deploys:
+    first: dict[str, Any]
+    first_s: float
+    second: dict[str, Any]
+    second_s: float
+    process_lists: str
+
+
+def deploy_twice() -> Deploys:
+    """The first deploy (recording every process list meanwhile) and an immediate re-run."""
+    recorder = ProcessListRecorder()
+    recorder.start()
+    start = time.monotonic()
+    first = cluster.deploy(LAYOUT)
+    first_s = time.monotonic() - start
+    process_lists = recorder.finish()
+    start = time.monotonic()
+    second = cluster.deploy(LAYOUT)
+    return Deploys(first, first_s, second, time.monotonic() - start, process_lists)

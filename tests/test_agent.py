@@ -14,6 +14,7 @@ import pytest
 
 AGENT = Path(__file__).resolve().parent.parent / "files" / "ocf" / "lvs"
 VIP = "10.99.0.100"
+NODE_ADDRESS = "10.99.0.5"
 NIC = "veth0"
 # OCF exit codes (resource-agents' ocf-returncodes)
 SUCCESS, GENERIC, NOT_RUNNING, RUNNING_PROMOTED, FAILED_PROMOTED = 0, 1, 7, 8, 9
@@ -28,6 +29,7 @@ def namespace() -> Iterator[str]:
     try:
         for command in (["link", "add", NIC, "type", "veth", "peer", "name", "veth1"],
                         ["link", "set", NIC, "up"], ["link", "set", "veth1", "up"],
+                        ["addr", "add", f"{NODE_ADDRESS}/24", "dev", NIC],
                         ["link", "set", "lo", "up"]):
             subprocess.run(["ip", "-n", name, *command], check=True)
         yield name
@@ -92,3 +94,15 @@ def test_validate_rejects_bad_prefix(namespace: str) -> None:
         capture_output=True, text=True)
     assert env_agent.returncode == 6  # OCF_ERR_CONFIGURED
     assert "cidr_netmask '33'" in env_agent.stderr
+
+
+def test_director_sends_its_own_vip_traffic_from_its_address(namespace: str) -> None:
+    """Seed problem 2: the director's connections to the VIP must not leave from the VIP."""
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    route = sh(namespace, "ip", "route", "get", VIP)
+    assert f"src {NODE_ADDRESS}" in route
+    assert sh(namespace, "sysctl", "-n", f"net.ipv4.conf.{NIC}.accept_local").strip() == "1"
+    assert agent(namespace, "demote").returncode == SUCCESS
+    assert sh(namespace, "sysctl", "-n", f"net.ipv4.conf.{NIC}.accept_local").strip() == "0"
+    assert agent(namespace, "monitor").returncode == SUCCESS

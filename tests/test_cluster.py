@@ -5,70 +5,18 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
-from lab import cluster, vm
+import labtools
+from lab import cluster
 from labtools import LAYOUT, REPO, ssh
 from ops import secrets
 
 pytestmark = pytest.mark.lab
 SPEC = LAYOUT.spec
 PORT = SPEC.services[0].port
-
-
-class ProcessListRecorder(threading.Thread):
-    """Every command line on the host and on each node, sampled while the deploy runs."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.samples: list[str] = []
-        self.stop = threading.Event()
-        # One long-lived ssh per node: sampling there costs no new connection per sample.
-        script = "while :; do ps -eo args; echo ---; sleep 1; done"
-        self.nodes = [subprocess.Popen(vm.ssh_command(LAYOUT, node, script),
-                                       stdout=subprocess.PIPE, text=True)
-                      for node in SPEC.nodes]
-
-    def run(self) -> None:
-        while not self.stop.wait(0.2):
-            self.samples.append(subprocess.run(["ps", "-eo", "args"], capture_output=True,
-                                               text=True).stdout)
-
-    def finish(self) -> str:
-        self.stop.set()
-        self.join()
-        for process in self.nodes:
-            process.terminate()
-        node_output = [process.communicate(timeout=30)[0] for process in self.nodes]
-        return "\n".join(self.samples + node_output)
-
-
-@dataclass
-class Deploys:
-    first: dict[str, Any]
-    first_s: float
-    second: dict[str, Any]
-    second_s: float
-    process_lists: str
-
-
-@pytest.fixture(scope="module")
-def deploys(lab: None) -> Iterator[Deploys]:
-    recorder = ProcessListRecorder()
-    recorder.start()
-    start = time.monotonic()
-    first = cluster.deploy(LAYOUT)
-    first_s = time.monotonic() - start
-    process_lists = recorder.finish()
-    start = time.monotonic()
-    second = cluster.deploy(LAYOUT)
-    yield Deploys(first, first_s, second, time.monotonic() - start, process_lists)
 
 
 def settled_state(timeout_s: float = 180) -> cluster.ClusterState:
@@ -83,14 +31,14 @@ def settled_state(timeout_s: float = 180) -> cluster.ClusterState:
         time.sleep(5)
 
 
-def test_cluster_is_up_with_one_director(deploys: Deploys) -> None:
+def test_cluster_is_up_with_one_director(cluster_deploys: labtools.Deploys) -> None:
     state = settled_state()
     assert state.online == tuple(sorted(n.name for n in SPEC.nodes))
     assert len(state.promoted) == 1 and state.ldirectord == state.promoted
     assert set(state.unpromoted) == set(state.online) - set(state.promoted)
 
 
-def test_director_holds_vip_on_nic_and_the_ipvs_table(deploys: Deploys) -> None:
+def test_director_holds_vip_on_nic_and_the_ipvs_table(cluster_deploys: labtools.Deploys) -> None:
     (director,) = settled_state().promoted
     addresses = ssh(director, f"ip -4 -o addr show dev {SPEC.nic}")
     assert f"inet {SPEC.vip.address}/{SPEC.vip.prefix}" in addresses
@@ -102,7 +50,7 @@ def test_director_holds_vip_on_nic_and_the_ipvs_table(deploys: Deploys) -> None:
                    for line in table), f"{node.name} missing from {table}"
 
 
-def test_real_servers_hold_vip_on_lo_with_arp_hidden(deploys: Deploys) -> None:
+def test_real_servers_hold_vip_on_lo_with_arp_hidden(cluster_deploys: labtools.Deploys) -> None:
     for name in settled_state().unpromoted:
         assert f"inet {SPEC.vip.address}/32" in ssh(name, "ip -4 -o addr show dev lo")
         assert f"inet {SPEC.vip.address}/" not in ssh(name, f"ip -4 -o addr show dev {SPEC.nic}")
@@ -111,25 +59,28 @@ def test_real_servers_hold_vip_on_lo_with_arp_hidden(deploys: Deploys) -> None:
         assert sysctls == ["1", "2"]
 
 
-def test_thirty_connections_from_a_client_reach_all_three_nodes(deploys: Deploys) -> None:
+def test_thirty_connections_from_a_client_reach_all_three_nodes(
+        cluster_deploys: labtools.Deploys) -> None:
     settled_state()
     answers = [r["answer"] for r in cluster.probe(LAYOUT, PORT, 30, 0.05)]
     assert None not in answers
     assert set(answers) == {n.name for n in SPEC.nodes}
 
 
-def test_second_run_changes_nothing_and_is_fast(deploys: Deploys) -> None:
-    assert cluster.changed_operations(deploys.first), "the first run changed nothing?"
-    assert cluster.changed_operations(deploys.second) == []
-    assert deploys.second_s < deploys.first_s / 2, (deploys.first_s, deploys.second_s)
+def test_second_run_changes_nothing_and_is_fast(cluster_deploys: labtools.Deploys) -> None:
+    assert cluster.changed_operations(cluster_deploys.first), "the first run changed nothing?"
+    assert cluster.changed_operations(cluster_deploys.second) == []
+    first_s, second_s = cluster_deploys.first_s, cluster_deploys.second_s
+    assert second_s < first_s / 2, (first_s, second_s)
 
 
-def test_no_secret_leaks(deploys: Deploys) -> None:
+def test_no_secret_leaks(cluster_deploys: labtools.Deploys) -> None:
     password = (REPO / SPEC.secrets_dir / "hacluster-password").read_text().strip()
     authkey = secrets.corosync_authkey(SPEC).read_bytes()
     forms = [password, authkey.hex(), base64.b64encode(authkey).decode()]
-    outputs = [str(deploys.first), str(deploys.second), deploys.process_lists]
-    assert len(deploys.process_lists.splitlines()) > 100  # the recorder did record
+    outputs = [str(cluster_deploys.first), str(cluster_deploys.second),
+               cluster_deploys.process_lists]
+    assert len(cluster_deploys.process_lists.splitlines()) > 100  # the recorder did record
     for output in outputs:
         for secret in forms:
             assert secret not in output
@@ -143,3 +94,15 @@ def test_no_secret_leaks(deploys: Deploys) -> None:
         assert ignored.returncode == 0, f"{path} is not git-ignored"
     mode = ssh(SPEC.nodes[0].name, "sudo stat -c %a /etc/corosync/authkey").strip()
     assert mode == "400"
+
+
+@pytest.mark.parametrize("node", SPEC.nodes, ids=lambda n: n.name)
+def test_every_node_reaches_the_vip_itself(cluster_deploys: labtools.Deploys, node: object) -> None:
+    """Seed problems 1 and 2: 30 connections from each node (director or real server) to
+    VIP:port all get an answer, whichever real server IPVS schedules them to."""
+    settled_state()
+    name = node.name  # type: ignore[attr-defined]
+    script = (f"ok=0; for i in $(seq 30); do timeout 2 bash -c 'exec 3<>/dev/tcp/"
+              f"{SPEC.vip.address}/{PORT}; head -1 <&3' >/dev/null 2>&1 && ok=$((ok+1)); "
+              "done; echo $ok")
+    assert ssh(name, script, timeout_s=180).strip() == "30"

@@ -1,0 +1,198 @@
+"""Fault injection for the lab cluster, and the VIP downtime a client sees meanwhile.
+
+Each fault breaks one thing on the node that matters (usually the director), a client in the
+lab namespace probes VIP:port every 200 ms (bounded), and `recover` puts the cluster back to
+three healthy nodes so the next fault starts from the same place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from lab import cluster, network, vm
+from lab.layout import REPO, Layout
+from lab.progress import step
+
+PROBE_INTERVAL_S = 0.2
+
+
+@dataclass(frozen=True)
+class Outage:
+    """What the probing client saw after the fault.
+
+    downtime_s: the longest stretch without an answer; disturbed_s: from the fault to the last
+    failed probe (a quiesced real server fails some probes without a long gap); recovered:
+    the last probes were answered.
+    """
+
+    downtime_s: float
+    disturbed_s: float
+    failed: int
+    recovered: bool
+
+
+def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
+    after = [r for r in results if r["t"] >= fault_at_s]
+    longest, gap_start, last_failure = 0.0, None, fault_at_s
+    for result in after:
+        if result["answer"] is None:
+            gap_start = result["t"] if gap_start is None else gap_start
+            last_failure = result["t"] + PROBE_INTERVAL_S
+        elif gap_start is not None:
+            longest = max(longest, result["t"] - gap_start)
+            gap_start = None
+    if gap_start is not None:
+        longest = max(longest, after[-1]["t"] - gap_start + PROBE_INTERVAL_S)
+    return Outage(downtime_s=round(longest, 2),
+                  disturbed_s=round(last_failure - fault_at_s, 2),
+                  failed=sum(1 for r in after if r["answer"] is None),
+                  recovered=bool(after) and all(r["answer"] for r in after[-5:]))
+
+
+def _ssh(layout: Layout, node_name: str, command: str, check: bool = True) -> str:
+    result = subprocess.run(vm.ssh_command(layout, layout.spec.node(node_name), command),
+                            capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{node_name}: {command!r} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def _real_server(layout: Layout, director: str) -> str:
+    return next(n.name for n in layout.spec.nodes if n.name != director)
+
+
+# Each fault: (what it breaks, given the current director) -> the node it broke.
+def kill_vm(layout: Layout, director: str) -> str:
+    pid = vm.running_pid(layout, layout.spec.node(director))
+    assert pid is not None, f"{director} is not running"
+    os.kill(pid, signal.SIGKILL)
+    return director
+
+
+def nic_down(layout: Layout, director: str) -> str:
+    # Detached: the SSH session itself rides on the NIC being taken down.
+    _ssh(layout, director, f"sudo sh -c 'nohup sh -c \"sleep 0.3; ip link set "
+         f"{layout.spec.nic} down\" >/dev/null 2>&1 &'")
+    return director
+
+
+def kill_corosync(layout: Layout, director: str) -> str:
+    _ssh(layout, director, "sudo pkill -9 -x corosync")
+    return director
+
+
+def kill_pacemaker(layout: Layout, director: str) -> str:
+    _ssh(layout, director, "sudo systemctl kill --signal=KILL pacemaker")
+    return director
+
+
+def kill_ldirectord(layout: Layout, director: str) -> str:
+    _ssh(layout, director, "sudo pkill -9 -f /usr/sbin/ldirectord")
+    return director
+
+
+def stop_real_service(layout: Layout, director: str) -> str:
+    target = _real_server(layout, director)
+    port = layout.spec.services[0].port
+    _ssh(layout, target, f"sudo systemctl stop lvsha-demo-{port}.socket")
+    return target
+
+
+FAULTS: dict[str, Callable[[Layout, str], str]] = {
+    "kill-vm": kill_vm,
+    "nic-down": nic_down,
+    "kill-corosync": kill_corosync,
+    "kill-pacemaker": kill_pacemaker,
+    "kill-ldirectord": kill_ldirectord,
+    "stop-real-service": stop_real_service,
+}
+# Faults after which the node needs a new VM (it is gone, or unreachable without its NIC).
+REBUILD = {"kill-vm", "nic-down"}
+
+
+def budget_s(layout: Layout, fault: str) -> float:
+    """How long the VIP may go unanswered, from the spec's timing.
+
+    Membership loss costs the token plus consensus (1.2 x token); a monitor-detected failure
+    costs up to one monitor interval; promotion under emulation costs up to ~15 s more
+    (pacemaker's transition and the agent's actions, measured in the lab).
+    """
+    token_s = layout.spec.corosync.token_ms / 1000
+    membership = token_s * 2.2
+    transition = 15.0
+    check = layout.spec.services[0]
+    return {
+        "kill-vm": membership + transition,
+        "nic-down": membership + transition,
+        "kill-corosync": membership + transition,
+        "kill-pacemaker": membership + transition,
+        "kill-ldirectord": 1.0,  # the IPVS table stays in the kernel while it restarts
+        "stop-real-service": check.check_interval + check.check_timeout + 2.0,
+    }[fault]
+
+
+def wait_healthy(layout: Layout, timeout_s: float = 420) -> cluster.ClusterState:
+    """Until all nodes are online, one is Promoted with ldirectord, and no action failed."""
+    deadline = time.monotonic() + timeout_s
+    names = tuple(sorted(n.name for n in layout.spec.nodes))
+    while True:
+        try:
+            state = cluster.state(layout, _any_reachable(layout))
+            if (state.online == names and len(state.promoted) == 1
+                    and state.ldirectord == state.promoted and not state.failed_actions):
+                return state
+        except (subprocess.SubprocessError, RuntimeError):
+            state = None
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"cluster not healthy after {timeout_s} s: {state}")
+        time.sleep(5)
+
+
+def _any_reachable(layout: Layout) -> str:
+    for node in layout.spec.nodes:
+        if subprocess.run(vm.ssh_command(layout, node, "true", timeout_s=3),
+                          capture_output=True).returncode == 0:
+            return node.name
+    raise RuntimeError("no node answers SSH")
+
+
+def recover(layout: Layout, fault: str, broken: str) -> None:
+    """Bring the broken node back and clear failure history, so the next fault starts clean."""
+    node = layout.spec.node(broken)
+    if fault in REBUILD:
+        vm.down(layout, node)
+        vm.start(layout, node)
+        vm.wait_ready(layout, node)
+        cluster.deploy(layout)
+    elif fault == "kill-corosync":
+        _ssh(layout, broken, "sudo systemctl restart corosync pacemaker")
+    elif fault == "stop-real-service":
+        port = layout.spec.services[0].port
+        _ssh(layout, broken, f"sudo systemctl start lvsha-demo-{port}.socket")
+    _ssh(layout, _any_reachable(layout), "sudo crm_resource --cleanup --quiet", check=False)
+    wait_healthy(layout)
+
+
+def measure(layout: Layout, fault: str, watch_s: float = 60) -> tuple[Outage, str]:
+    """Inject ``fault`` while probing the VIP; returns the outage and the node it broke."""
+    director = wait_healthy(layout).promoted[0]
+    port = layout.spec.services[0].port
+    command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
+                                   str(layout.spec.vip.address), str(port),
+                                   str(int(watch_s / PROBE_INTERVAL_S)), str(PROBE_INTERVAL_S))
+    started = time.monotonic()
+    prober = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    time.sleep(3)  # a baseline of answers before the fault
+    fault_at = time.monotonic() - started  # the probe started a little later: conservative
+    broken = FAULTS[fault](layout, director)
+    step(f"{fault}: injected on {broken} (director was {director})")
+    output, _ = prober.communicate(timeout=watch_s + 60)
+    results = [json.loads(line) for line in output.splitlines()]
+    return outage(results, fault_at), broken
