@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
@@ -68,6 +69,37 @@ def state(layout: Layout, node_name: str | None = None) -> ClusterState:
     )
 
 
+def any_reachable(layout: Layout) -> str:
+    """The first node that answers SSH."""
+    for node in layout.spec.nodes:
+        if subprocess.run(vm.ssh_command(layout, node, "true", timeout_s=3),
+                          capture_output=True).returncode == 0:
+            return node.name
+    raise RuntimeError("no node answers SSH")
+
+
+def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
+    """Until every node is online, one is Promoted with ldirectord beside it, nothing failed.
+
+    A deploy returns once the CIB is written; pacemaker then needs a while (promotion,
+    ldirectord's start) before the VIP is served.
+    """
+    deadline = time.monotonic() + timeout_s
+    names = tuple(sorted(n.name for n in layout.spec.nodes))
+    current: ClusterState | None = None
+    while True:
+        try:
+            current = state(layout, any_reachable(layout))
+            if (current.online == names and len(current.promoted) == 1
+                    and current.ldirectord == current.promoted and not current.failed_actions):
+                return current
+        except (subprocess.SubprocessError, RuntimeError):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: {current}")
+        time.sleep(5)
+
+
 def probe(layout: Layout, port: int, count: int, interval_s: float) -> list[dict[str, Any]]:
     """Connect to VIP:port from the lab namespace (a client, not a node)."""
     command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
@@ -81,7 +113,7 @@ def probe(layout: Layout, port: int, count: int, interval_s: float) -> list[dict
 def proof(layout: Layout, requests: int = 30) -> None:
     """Print who is master, the IPVS table, and which node answered each request."""
     spec = layout.spec
-    current = state(layout)
+    current = wait_healthy(layout)
     print(f"nodes online: {', '.join(current.online)}")
     print(f"lvs Promoted on: {', '.join(current.promoted) or 'none'}; "
           f"ldirectord on: {', '.join(current.ldirectord) or 'none'}")

@@ -94,7 +94,8 @@ def kill_pacemaker(layout: Layout, director: str) -> str:
 
 
 def kill_ldirectord(layout: Layout, director: str) -> str:
-    _ssh(layout, director, "sudo pkill -9 -f /usr/sbin/ldirectord")
+    # '[l]' keeps the pattern from matching this very command line.
+    _ssh(layout, director, "sudo pkill -9 -f '[l]directord'")
     return director
 
 
@@ -117,50 +118,43 @@ FAULTS: dict[str, Callable[[Layout, str], str]] = {
 REBUILD = {"kill-vm", "nic-down"}
 
 
-def budget_s(layout: Layout, fault: str) -> float:
-    """How long the VIP may go unanswered, from the spec's timing.
+# Measured in the lab: under qemu TCG on 2 cores the last failure came 35 s (stopped real
+# server) and 38 s (director's NIC down) after the fault, against a nominal
+# check_interval + check_timeout of 13 s: up to 2.9x. 4 leaves room for the machine's noise.
+EMULATION_FACTOR = 4
+# Pacemaker's transition plus the agent's promote under emulation (measured up to ~10 s).
+TRANSITION_S = 15.0
 
-    Membership loss costs the token plus consensus (1.2 x token); a monitor-detected failure
-    costs up to one monitor interval; promotion under emulation costs up to ~15 s more
-    (pacemaker's transition and the agent's actions, measured in the lab).
+
+@dataclass(frozen=True)
+class Budget:
+    """The longest gap the client may see, and how long after the fault failures may go on."""
+
+    downtime_s: float
+    disturbed_s: float
+
+
+def budget(layout: Layout, fault: str) -> Budget:
+    """Budgets from the spec's timing.
+
+    Losing the director costs the token plus consensus (1.2 x token) and a pacemaker
+    transition. Losing a real server (a dead or cut-off director is one too) costs
+    ldirectord's check interval and timeout before it is quiesced, slowed by emulation in the
+    lab; until then IPVS still sends it a share of the connections.
     """
     token_s = layout.spec.corosync.token_ms / 1000
-    membership = token_s * 2.2
-    transition = 15.0
     check = layout.spec.services[0]
+    failover = token_s * 2.2 + TRANSITION_S
+    quiesce = (check.check_interval + check.check_timeout) * EMULATION_FACTOR
     return {
-        "kill-vm": membership + transition,
-        "nic-down": membership + transition,
-        "kill-corosync": membership + transition,
-        "kill-pacemaker": membership + transition,
-        "kill-ldirectord": 1.0,  # the IPVS table stays in the kernel while it restarts
-        "stop-real-service": check.check_interval + check.check_timeout + 2.0,
+        "kill-vm": Budget(failover, max(failover, quiesce)),
+        "nic-down": Budget(failover, max(failover, quiesce)),
+        "kill-corosync": Budget(failover, failover),
+        "kill-pacemaker": Budget(failover, failover),
+        # The IPVS table stays in the kernel while pacemaker restarts ldirectord.
+        "kill-ldirectord": Budget(1.0, 1.0),
+        "stop-real-service": Budget(1.0, quiesce),
     }[fault]
-
-
-def wait_healthy(layout: Layout, timeout_s: float = 420) -> cluster.ClusterState:
-    """Until all nodes are online, one is Promoted with ldirectord, and no action failed."""
-    deadline = time.monotonic() + timeout_s
-    names = tuple(sorted(n.name for n in layout.spec.nodes))
-    while True:
-        try:
-            state = cluster.state(layout, _any_reachable(layout))
-            if (state.online == names and len(state.promoted) == 1
-                    and state.ldirectord == state.promoted and not state.failed_actions):
-                return state
-        except (subprocess.SubprocessError, RuntimeError):
-            state = None
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"cluster not healthy after {timeout_s} s: {state}")
-        time.sleep(5)
-
-
-def _any_reachable(layout: Layout) -> str:
-    for node in layout.spec.nodes:
-        if subprocess.run(vm.ssh_command(layout, node, "true", timeout_s=3),
-                          capture_output=True).returncode == 0:
-            return node.name
-    raise RuntimeError("no node answers SSH")
 
 
 def recover(layout: Layout, fault: str, broken: str) -> None:
@@ -176,13 +170,14 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
     elif fault == "stop-real-service":
         port = layout.spec.services[0].port
         _ssh(layout, broken, f"sudo systemctl start lvsha-demo-{port}.socket")
-    _ssh(layout, _any_reachable(layout), "sudo crm_resource --cleanup --quiet", check=False)
-    wait_healthy(layout)
+    _ssh(layout, cluster.any_reachable(layout), "sudo crm_resource --cleanup --quiet",
+         check=False)
+    cluster.wait_healthy(layout)
 
 
 def measure(layout: Layout, fault: str, watch_s: float = 60) -> tuple[Outage, str]:
     """Inject ``fault`` while probing the VIP; returns the outage and the node it broke."""
-    director = wait_healthy(layout).promoted[0]
+    director = cluster.wait_healthy(layout).promoted[0]
     port = layout.spec.services[0].port
     command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
                                    str(layout.spec.vip.address), str(port),

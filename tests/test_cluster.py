@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import time
 
 import pytest
 
@@ -19,16 +18,8 @@ SPEC = LAYOUT.spec
 PORT = SPEC.services[0].port
 
 
-def settled_state(timeout_s: float = 180) -> cluster.ClusterState:
-    """Pacemaker's state once one node is Promoted with ldirectord beside it."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        state = cluster.state(LAYOUT)
-        if len(state.promoted) == 1 and state.ldirectord == state.promoted:
-            return state
-        if time.monotonic() > deadline:
-            return state
-        time.sleep(5)
+def settled_state() -> cluster.ClusterState:
+    return cluster.wait_healthy(LAYOUT, timeout_s=240)
 
 
 def test_cluster_is_up_with_one_director(cluster_deploys: labtools.Deploys) -> None:
