@@ -14,7 +14,7 @@ synth: setup
 
 # Install everything, bring the lab's 3 VMs up, deploy the cluster on them, show it working.
 lab: synth
-	$(PYTHON) -m lab lab status
+	$(PYTHON) -m lab lab status || { echo "removing the leftover lab first"; $(MAKE) --no-print-directory lab-down; }
 	cdktf deploy lab --auto-approve
 	$(PYTHON) -m lab lab status --expect-up
 	$(PYTHON) -m lab lab deploy

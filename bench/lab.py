@@ -20,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from lab import vm  # noqa: E402
 from lab.layout import Layout  # noqa: E402
 from lvsha import environments  # noqa: E402
 
@@ -36,16 +37,15 @@ def timed(*command: str, env: dict[str, str] | None = None) -> float:
 
 
 def lab_rss_kib() -> int:
-    """Resident memory of every process whose command line names the lab's state dir."""
-    total, state = 0, str(LAYOUT.state_dir).encode()
-    for proc in Path("/proc").iterdir():
+    """Resident memory of the lab's processes (its qemus)."""
+    total = 0
+    for pid in vm.lab_processes(LAYOUT):
         try:
-            if proc.name.isdigit() and state in (proc / "cmdline").read_bytes():
-                status = (proc / "status").read_text()
-                total += int(next(line.split()[1] for line in status.splitlines()
-                                  if line.startswith("VmRSS:")))
-        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
             continue
+        total += int(next((line.split()[1] for line in status.splitlines()
+                           if line.startswith("VmRSS:")), "0"))
     return total
 
 

@@ -44,6 +44,18 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def lab_processes(layout: Layout) -> list[int]:
+    """Every live process whose command line names this lab's state directory."""
+    state, pids = str(layout.state_dir).encode(), []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and state in (proc / "cmdline").read_bytes():
+                pids.append(int(proc.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return [pid for pid in pids if _alive(pid)]
+
+
 def running_pid(layout: Layout, node: Node) -> int | None:
     """The pid of this node's qemu if it runs, checked against its command line."""
     try:

@@ -45,15 +45,7 @@ def ssh(node_name: str, command: str, timeout_s: int = 120) -> str:
 
 def leftovers() -> list[str]:
     """Anything of the lab still on the host: qemu processes, namespace, disks, pidfiles."""
-    found = []
-    state = str(LAYOUT.state_dir).encode()
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if state in (proc / "cmdline").read_bytes():
-                    found.append(f"process {proc.name}")
-            except (FileNotFoundError, ProcessLookupError):
-                continue
+    found = [f"process {pid}" for pid in vm.lab_processes(LAYOUT)]
     if network.namespace_exists(LAYOUT):
         found.append(f"namespace {LAYOUT.namespace}")
     found += [str(p) for p in LAYOUT.state_dir.glob("*/*") if p.name != "console.log"]
