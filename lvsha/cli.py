@@ -18,6 +18,7 @@ EXIT_BAD_SPEC = 2
 RENDERERS: dict[str, Callable[[ClusterSpec], str]] = {
     "ldirectord.cf": render.ldirectord_cf,
     "cib.xml": render.cib_configuration,
+    "corosync.conf": render.corosync_conf,
 }
 
 
