@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 
 from lab import cluster, image, network, vm
 from lab.layout import Layout
