@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from lab import faults  # noqa: E402
+from lab import cluster, faults  # noqa: E402
 from lab.layout import Layout  # noqa: E402
 from lvsha import environments  # noqa: E402
 
@@ -38,8 +38,11 @@ def main() -> None:
     for fault in args.faults:
         downtimes, disturbed = [], []
         for _ in range(args.runs):
-            outage, broken = faults.measure(layout, fault)
-            faults.recover(layout, fault, broken)
+            node = faults.target(layout, fault, cluster.wait_healthy(layout).promoted[0])
+            try:
+                outage = faults.measure(layout, fault, node)
+            finally:
+                faults.recover(layout, fault, node)
             downtimes.append(outage.downtime_s)
             disturbed.append(outage.disturbed_s)
         spread = (f"{min(downtimes):.1f} / {statistics.median(downtimes):.1f} / "

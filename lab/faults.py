@@ -64,49 +64,44 @@ def _ssh(layout: Layout, node_name: str, command: str, check: bool = True) -> st
     return result.stdout
 
 
-def _real_server(layout: Layout, director: str) -> str:
-    return next(n.name for n in layout.spec.nodes if n.name != director)
+def target(layout: Layout, fault: str, director: str) -> str:
+    """The node a fault breaks: the director, or for a real service a node that is not it."""
+    if fault == "stop-real-service":
+        return next(n.name for n in layout.spec.nodes if n.name != director)
+    return director
 
 
-# Each fault: (what it breaks, given the current director) -> the node it broke.
-def kill_vm(layout: Layout, director: str) -> str:
-    pid = vm.running_pid(layout, layout.spec.node(director))
-    assert pid is not None, f"{director} is not running"
+# Each fault breaks something on its target node.
+def kill_vm(layout: Layout, node: str) -> None:
+    pid = vm.running_pid(layout, layout.spec.node(node))
+    assert pid is not None, f"{node} is not running"
     os.kill(pid, signal.SIGKILL)
-    return director
 
 
-def nic_down(layout: Layout, director: str) -> str:
+def nic_down(layout: Layout, node: str) -> None:
     # Detached: the SSH session itself rides on the NIC being taken down.
-    _ssh(layout, director, f"sudo sh -c 'nohup sh -c \"sleep 0.3; ip link set "
+    _ssh(layout, node, f"sudo sh -c 'nohup sh -c \"sleep 0.3; ip link set "
          f"{layout.spec.nic} down\" >/dev/null 2>&1 &'")
-    return director
 
 
-def kill_corosync(layout: Layout, director: str) -> str:
-    _ssh(layout, director, "sudo pkill -9 -x corosync")
-    return director
+def kill_corosync(layout: Layout, node: str) -> None:
+    _ssh(layout, node, "sudo pkill -9 -x corosync")
 
 
-def kill_pacemaker(layout: Layout, director: str) -> str:
-    _ssh(layout, director, "sudo systemctl kill --signal=KILL pacemaker")
-    return director
+def kill_pacemaker(layout: Layout, node: str) -> None:
+    _ssh(layout, node, "sudo systemctl kill --signal=KILL pacemaker")
 
 
-def kill_ldirectord(layout: Layout, director: str) -> str:
+def kill_ldirectord(layout: Layout, node: str) -> None:
     # '[l]' keeps the pattern from matching this very command line.
-    _ssh(layout, director, "sudo pkill -9 -f '[l]directord'")
-    return director
+    _ssh(layout, node, "sudo pkill -9 -f '[l]directord'")
 
 
-def stop_real_service(layout: Layout, director: str) -> str:
-    target = _real_server(layout, director)
-    port = layout.spec.services[0].port
-    _ssh(layout, target, f"sudo systemctl stop lvsha-demo-{port}.socket")
-    return target
+def stop_real_service(layout: Layout, node: str) -> None:
+    _ssh(layout, node, f"sudo systemctl stop lvsha-demo-{layout.spec.services[0].port}.socket")
 
 
-FAULTS: dict[str, Callable[[Layout, str], str]] = {
+FAULTS: dict[str, Callable[[Layout, str], None]] = {
     "kill-vm": kill_vm,
     "nic-down": nic_down,
     "kill-corosync": kill_corosync,
@@ -175,19 +170,21 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
     cluster.wait_healthy(layout)
 
 
-def measure(layout: Layout, fault: str, watch_s: float = 60) -> tuple[Outage, str]:
-    """Inject ``fault`` while probing the VIP; returns the outage and the node it broke."""
-    director = cluster.wait_healthy(layout).promoted[0]
+def measure(layout: Layout, fault: str, node: str, watch_s: float = 60) -> Outage:
+    """Inject ``fault`` on ``node`` while probing the VIP for ``watch_s`` seconds."""
     port = layout.spec.services[0].port
     command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
                                    str(layout.spec.vip.address), str(port),
-                                   str(int(watch_s / PROBE_INTERVAL_S)), str(PROBE_INTERVAL_S))
+                                   str(int(watch_s / PROBE_INTERVAL_S)), str(PROBE_INTERVAL_S),
+                                   str(watch_s))
     started = time.monotonic()
     prober = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
-    time.sleep(3)  # a baseline of answers before the fault
-    fault_at = time.monotonic() - started  # the probe started a little later: conservative
-    broken = FAULTS[fault](layout, director)
-    step(f"{fault}: injected on {broken} (director was {director})")
-    output, _ = prober.communicate(timeout=watch_s + 60)
-    results = [json.loads(line) for line in output.splitlines()]
-    return outage(results, fault_at), broken
+    try:
+        time.sleep(3)  # a baseline of answers before the fault
+        fault_at = time.monotonic() - started  # the probe started a little later: conservative
+        FAULTS[fault](layout, node)
+        step(f"{fault}: injected on {node}")
+        output, _ = prober.communicate(timeout=watch_s + 30)
+    finally:
+        prober.kill()
+    return outage([json.loads(line) for line in output.splitlines()], fault_at)

@@ -1,7 +1,9 @@
 """A client in the lab namespace: connect to HOST:PORT COUNT times, INTERVAL s apart, and print
-one JSON line per attempt (time, what answered or the error). Bounded in count and time.
+one JSON line per attempt (time, what answered or None). Bounded in count and, with
+MAX_SECONDS, in time: attempts that time out cannot stretch the run.
 
-Run it inside the namespace: `ip netns exec lvsha-lab python -m lab.probe VIP PORT COUNT INTERVAL`.
+Run it inside the namespace:
+`ip netns exec lvsha-lab python -m lab.probe VIP PORT COUNT INTERVAL [MAX_SECONDS]`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ def attempt(host: str, port: int) -> str | None:
 def main() -> None:
     host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     interval = float(sys.argv[4])
+    max_seconds = float(sys.argv[5]) if len(sys.argv) > 5 else float("inf")
     start = time.monotonic()
     for index in range(count):
+        if time.monotonic() - start > max_seconds:
+            break
         answer = attempt(host, port)
         print(json.dumps({"t": round(time.monotonic() - start, 3), "answer": answer}),
               flush=True)

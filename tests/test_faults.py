@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import labtools
-from lab import faults
+from lab import cluster, faults
 from labtools import LAYOUT
 
 pytestmark = [pytest.mark.lab, pytest.mark.fault]
@@ -24,11 +24,12 @@ NEEDS_FENCING = pytest.mark.xfail(
     for fault in faults.FAULTS
 ])
 def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str) -> None:
-    outage, broken = faults.measure(LAYOUT, fault)
+    node = faults.target(LAYOUT, fault, cluster.wait_healthy(LAYOUT).promoted[0])
     try:
+        outage = faults.measure(LAYOUT, fault, node)
         budget = faults.budget(LAYOUT, fault)
         assert outage.recovered, f"{fault}: the VIP did not answer again ({outage})"
         assert outage.downtime_s <= budget.downtime_s, f"{fault}: {outage} over {budget}"
         assert outage.disturbed_s <= budget.disturbed_s, f"{fault}: {outage} over {budget}"
     finally:
-        faults.recover(LAYOUT, fault, broken)
+        faults.recover(LAYOUT, fault, node)
