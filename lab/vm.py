@@ -6,6 +6,7 @@ exercises production's first boot.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -66,6 +67,20 @@ def running_pid(layout: Layout, node: Node) -> int | None:
     return pid if _alive(pid) and str(layout.overlay(node)).encode() in cmdline else None
 
 
+def forget_host_key(layout: Layout, node: Node) -> None:
+    """A recreated VM has new host keys: forget the old ones rather than trust them blindly.
+
+    Under a lock: node-ups run in parallel, and `ssh-keygen -R` rewrites the whole file, so
+    one node's rewrite could otherwise put back another node's stale key.
+    """
+    if not layout.known_hosts.exists():
+        return
+    with open(f"{layout.known_hosts}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["ssh-keygen", "-q", "-R", str(node.address), "-f",
+                        str(layout.known_hosts)], check=False, capture_output=True)
+
+
 def _write_seed(layout: Layout, node: Node, path: Path) -> None:
     documents = seed(layout.spec, node, read_public_key(layout.spec))
     with tempfile.TemporaryDirectory() as work:
@@ -97,10 +112,7 @@ def start(layout: Layout, node: Node) -> None:
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
                     str(base.root), str(overlay)], check=True)
     _write_seed(layout, node, seed_iso)
-    # A recreated VM has new host keys: forget the old ones rather than trust them blindly.
-    if layout.known_hosts.exists():
-        subprocess.run(["ssh-keygen", "-q", "-R", str(node.address), "-f",
-                        str(layout.known_hosts)], check=False, capture_output=True)
+    forget_host_key(layout, node)
     vm = layout.spec.vm
     subprocess.run(network.in_namespace(
         layout, "qemu-system-x86_64",
