@@ -10,6 +10,9 @@ from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, NoFe
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "files" / "templates"
 LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
+# ldirectord is a perl daemon: under the lab's emulation it needs ~20 s to start.
+LDIRECTORD_MONITOR_S = 20
+LDIRECTORD_START_TIMEOUT_S = 60
 OCF_PROVIDER = "lvsha"
 
 _env = jinja2.Environment(
@@ -68,5 +71,7 @@ def resource_defaults(spec: ClusterSpec) -> dict[str, str]:
 def cib_configuration(spec: ClusterSpec) -> str:
     """The CIB sections lvsha owns outright (resources, constraints) as XML."""
     return _xml_env.get_template("cib.xml.j2").render(
-        spec=spec, provider=OCF_PROVIDER, ldirectord_cf=LDIRECTORD_CF
+        spec=spec, provider=OCF_PROVIDER, ldirectord_cf=LDIRECTORD_CF,
+        ldirectord_monitor_s=LDIRECTORD_MONITOR_S,
+        ldirectord_start_timeout_s=LDIRECTORD_START_TIMEOUT_S,
     )
