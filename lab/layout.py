@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lvsha.spec import ClusterSpec, Node
+from ops import keys, secrets
 
 STATE_ROOT = Path(os.environ.get("LVSHA_LAB_STATE", "/var/lib/lvsha/lab"))
 REPO = Path(__file__).resolve().parent.parent
@@ -48,8 +49,8 @@ class Layout:
 
     @property
     def ssh_key(self) -> Path:
-        return REPO / Path(self.spec.ssh.private_key).expanduser()
+        return keys.private_key_path(self.spec)
 
     @property
     def known_hosts(self) -> Path:
-        return REPO / self.spec.secrets_dir / "known_hosts"
+        return secrets.secrets_dir(self.spec) / "known_hosts"
