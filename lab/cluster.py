@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab import network, vm
+from lab import probe as probe_module
 from lab.layout import REPO, Layout
 
 
@@ -100,13 +101,15 @@ def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
         time.sleep(5)
 
 
-def probe(layout: Layout, port: int, count: int, interval_s: float) -> list[dict[str, Any]]:
+def probe(layout: Layout, port: int, count: int, interval_s: float,
+          timeout_s: float = probe_module.CONNECT_TIMEOUT_S) -> list[dict[str, Any]]:
     """Connect to VIP:port from the lab namespace (a client, not a node)."""
     command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
                                    str(layout.spec.vip.address), str(port), str(count),
-                                   str(interval_s))
+                                   str(interval_s), str(count * (interval_s + timeout_s) + 10),
+                                   str(timeout_s))
     output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True,
-                            timeout=count * (interval_s + 2) + 30).stdout
+                            timeout=count * (interval_s + 2 * timeout_s) + 30).stdout
     return [json.loads(line) for line in output.splitlines()]
 
 

@@ -22,6 +22,7 @@ from lab.progress import step
 from lvsha import render
 
 PROBE_INTERVAL_S = 0.2
+BASELINE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,20 @@ class Outage:
 
     downtime_s: the longest stretch without an answer; disturbed_s: from the fault to the last
     failed probe (a quiesced real server fails some probes without a long gap); recovered:
-    the last probes were answered.
+    the last probes were answered; failures: when (s after the fault) and why each failed.
     """
 
     downtime_s: float
     disturbed_s: float
     failed: int
     recovered: bool
+    failures: tuple[tuple[float, str], ...] = ()
+
+    def __str__(self) -> str:
+        seen = "; ".join(f"+{at:.1f}s {why}" for at, why in self.failures[:12])
+        more = f" (+{len(self.failures) - 12} more)" if len(self.failures) > 12 else ""
+        return (f"downtime {self.downtime_s} s, disturbed {self.disturbed_s} s, {self.failed} "
+                f"failed, {'recovered' if self.recovered else 'NOT recovered'}: {seen}{more}")
 
 
 def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
@@ -51,10 +59,13 @@ def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
             gap_start = None
     if gap_start is not None:
         longest = max(longest, after[-1]["t"] - gap_start + PROBE_INTERVAL_S)
+    failures = tuple((round(r["t"] - fault_at_s, 1), str(r["error"]))
+                     for r in after if r["answer"] is None)
     return Outage(downtime_s=round(longest, 2),
                   disturbed_s=round(last_failure - fault_at_s, 2),
-                  failed=sum(1 for r in after if r["answer"] is None),
-                  recovered=bool(after) and all(r["answer"] for r in after[-5:]))
+                  failed=len(failures),
+                  recovered=bool(after) and all(r["answer"] for r in after[-5:]),
+                  failures=failures)
 
 
 def _ssh(layout: Layout, node_name: str, command: str, check: bool = True) -> str:
@@ -99,7 +110,7 @@ def kill_ldirectord(layout: Layout, node: str) -> None:
 
 
 def stop_real_service(layout: Layout, node: str) -> None:
-    _ssh(layout, node, f"sudo systemctl stop lvsha-demo-{layout.spec.services[0].port}.socket")
+    _ssh(layout, node, f"sudo systemctl stop {render.demo_unit(layout.spec.services[0])}")
 
 
 FAULTS: dict[str, Callable[[Layout, str], None]] = {
@@ -167,16 +178,21 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
     elif fault == "kill-corosync":
         _ssh(layout, broken, "sudo systemctl restart corosync pacemaker")
     elif fault == "stop-real-service":
-        port = layout.spec.services[0].port
-        _ssh(layout, broken, f"sudo systemctl start lvsha-demo-{port}.socket")
+        _ssh(layout, broken, f"sudo systemctl start {render.demo_unit(layout.spec.services[0])}")
     _ssh(layout, cluster.any_reachable(layout), "sudo crm_resource --cleanup --quiet",
          check=False)
     cluster.wait_healthy(layout)
 
 
-def measure(layout: Layout, fault: str, node: str, watch_s: float = 60) -> Outage:
-    """Inject ``fault`` on ``node`` while probing the VIP for ``watch_s`` seconds."""
+# How long the client keeps probing after the budget's end, so that "recovered" means the VIP
+# answered steadily once the budget was over.
+SETTLE_S = 15.0
+
+
+def measure(layout: Layout, fault: str, node: str) -> Outage:
+    """Inject ``fault`` on ``node`` while probing the VIP until well past its budget."""
     port = layout.spec.services[0].port
+    watch_s = BASELINE_S + budget(layout, fault).disturbed_s + SETTLE_S
     command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
                                    str(layout.spec.vip.address), str(port),
                                    str(int(watch_s / PROBE_INTERVAL_S)), str(PROBE_INTERVAL_S),
@@ -184,7 +200,7 @@ def measure(layout: Layout, fault: str, node: str, watch_s: float = 60) -> Outag
     started = time.monotonic()
     prober = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(3)  # a baseline of answers before the fault
+        time.sleep(BASELINE_S)  # answers before the fault
         fault_at = time.monotonic() - started  # the probe started a little later: conservative
         FAULTS[fault](layout, node)
         step(f"{fault}: injected on {node}")

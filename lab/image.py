@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.progress import step
-from lvsha.packages import CLUSTER_PACKAGES
+from lvsha.packages import CLUSTER_PACKAGES, DEMO_PACKAGES
 
 CACHE = Path(os.environ.get("LVSHA_IMAGE_CACHE", "/var/cache/lvsha/images"))
 SUITE = "bookworm"
@@ -27,6 +27,8 @@ BASE_PACKAGES = (
 # Installed with apt in the chroot: debootstrap's resolver cannot follow virtual packages
 # (cloud-init -> python3-cryptography -> python3-cffi-backend-api-*).
 FIRST_BOOT_PACKAGES = ("cloud-init", "ifupdown", "sudo", "procps")
+# Lab VMs have no internet: everything the deploy installs is in the image already.
+APT_PACKAGES = FIRST_BOOT_PACKAGES + CLUSTER_PACKAGES + DEMO_PACKAGES
 HOST_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
 IMAGE_SIZE = "3G"
 # Data-source probing is slow under emulation; the lab always seeds NoCloud.
@@ -67,7 +69,7 @@ def inputs_hash() -> str:
     _, sources = _sources()
     recipe = Path(__file__).read_bytes()
     digest = hashlib.sha256(recipe + sources.encode())
-    digest.update(" ".join(BASE_PACKAGES + FIRST_BOOT_PACKAGES + CLUSTER_PACKAGES).encode())
+    digest.update(" ".join(BASE_PACKAGES + APT_PACKAGES).encode())
     return digest.hexdigest()[:16]
 
 
@@ -102,11 +104,11 @@ def build() -> Image:
         policy = rootfs / "usr/sbin/policy-rc.d"
         policy.write_text("#!/bin/sh\nexit 101\n")  # no daemon starts inside the chroot
         policy.chmod(0o755)
-        step(f"image: installing {' '.join(FIRST_BOOT_PACKAGES + CLUSTER_PACKAGES)}")
+        step(f"image: installing {' '.join(APT_PACKAGES)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         _run("chroot", str(rootfs), "apt-get", "update", "-qq", env=env)
         _run("chroot", str(rootfs), "apt-get", "install", "-y", "-qq",
-             "--no-install-recommends", *FIRST_BOOT_PACKAGES, *CLUSTER_PACKAGES, env=env,
+             "--no-install-recommends", *APT_PACKAGES, env=env,
              stdout=subprocess.DEVNULL)
         _run("chroot", str(rootfs), "apt-get", "clean")
         _run("chroot", str(rootfs), "systemctl", "mask", *MASKED_UNITS,

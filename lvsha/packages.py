@@ -10,3 +10,6 @@ CLUSTER_PACKAGES = (
     "ipvsadm",
     "fence-agents",
 )
+
+# The lab's demo real server (spec.demo_service): socat answers each connection.
+DEMO_PACKAGES = ("socat",)

@@ -46,6 +46,11 @@ def _ldirectord_check(service: Service) -> dict[str, str]:
     return {"checktype": "external", "checkcommand": f'"{check.command}"'}
 
 
+def demo_unit(service: Service) -> str:
+    """The systemd unit of the lab's demo real server for ``service``."""
+    return f"lvsha-demo-{service.port}.service"
+
+
 def ldirectord_cf(spec: ClusterSpec) -> str:
     return render_template(
         "ldirectord.cf.j2", spec=spec, checks={s.name: _ldirectord_check(s) for s in spec.services}

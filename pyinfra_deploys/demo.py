@@ -5,10 +5,10 @@ from __future__ import annotations
 from io import StringIO
 
 from pyinfra.api import deploy
-from pyinfra.operations import files, systemd
-from pyinfra.operations.util import any_changed
+from pyinfra.operations import apt, files, systemd
 
 from lvsha import render
+from lvsha.packages import DEMO_PACKAGES
 from lvsha.spec import Protocol
 from pyinfra_deploys import context
 
@@ -18,19 +18,18 @@ def demo_service() -> None:
     spec = context.spec()
     if not spec.demo_service:
         return
+    apt.packages(name="Install the demo server's packages", packages=list(DEMO_PACKAGES),
+                 no_recommends=True)
     for service in spec.services:
         if service.protocol is not Protocol.TCP:
             continue
-        unit = f"lvsha-demo-{service.port}"
-        socket = files.put(name=f"Deploy {unit}.socket",
-                           src=StringIO(render.render_template("demo/demo.socket.j2",
-                                                               service=service)),
-                           dest=f"/etc/systemd/system/{unit}.socket", mode="644")
-        instance = files.put(name=f"Deploy {unit}@.service",
-                             src=StringIO(render.render_template("demo/demo@.service.j2",
-                                                                 service=service)),
-                             dest=f"/etc/systemd/system/{unit}@.service", mode="644")
-        systemd.daemon_reload(name=f"Reload systemd for {unit}",
-                              _if=any_changed(socket, instance))
-        systemd.service(name=f"Start and enable {unit}.socket", service=f"{unit}.socket",
-                        running=True, enabled=True)
+        unit = render.demo_unit(service)
+        unit_file = files.put(name=f"Deploy {unit}",
+                              src=StringIO(render.render_template("demo/demo.service.j2",
+                                                                  service=service)),
+                              dest=f"/etc/systemd/system/{unit}", mode="644")
+        systemd.daemon_reload(name=f"Reload systemd for {unit}", _if=unit_file.did_change)
+        systemd.service(name=f"Start and enable {unit}", service=unit, running=True,
+                        enabled=True)
+        systemd.service(name=f"Restart {unit} for the new unit", service=unit, restarted=True,
+                        _if=unit_file.did_change)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import time
 
 import pytest
 
@@ -97,3 +98,20 @@ def test_every_node_reaches_the_vip_itself(cluster_deploys: labtools.Deploys, no
               f"{SPEC.vip.address}/{PORT}; head -1 <&3' >/dev/null 2>&1 && ok=$((ok+1)); "
               "done; echo $ok")
     assert ssh(name, script, timeout_s=180).strip() == "30"
+
+
+def test_a_real_server_drops_a_leftover_ipvs_service(cluster_deploys: labtools.Deploys) -> None:
+    """A killed ldirectord leaves its IPVS table behind; on a real server that table would
+    schedule the director's traffic again. The Unpromoted monitor catches it and recovery
+    removes it, without moving the director."""
+    state = settled_state()
+    real = state.unpromoted[0]
+    service = f"{SPEC.vip.address}:{PORT}"
+    ssh(real, f"sudo ipvsadm -A -t {service} -s rr && "
+        f"sudo ipvsadm -a -t {service} -r {SPEC.node(state.promoted[0]).address}:{PORT} -g")
+    deadline = time.monotonic() + 120
+    while service in ssh(real, "sudo ipvsadm -S -n") and time.monotonic() < deadline:
+        time.sleep(3)
+    assert service not in ssh(real, "sudo ipvsadm -S -n")
+    ssh(real, "sudo crm_resource --cleanup --quiet")
+    assert settled_state().promoted == state.promoted
