@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             return 2
         return 1 if item.get_closest_marker("fault") else 0
     items.sort(key=stage)
+
+
+MEASURED_OUTAGES: list[str] = []
+
+
+@pytest.fixture
+def report_outage() -> Callable[[str], None]:
+    """Fault tests hand their measurement here; the summary prints them all, pass or fail."""
+    return MEASURED_OUTAGES.append
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if MEASURED_OUTAGES:
+        terminalreporter.section("fault matrix, as measured in this run")
+        for line in MEASURED_OUTAGES:
+            terminalreporter.write_line(line)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
