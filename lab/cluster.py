@@ -17,11 +17,11 @@ from lab import probe as probe_module
 from lab.layout import REPO, Layout
 
 
-def deploy(layout: Layout) -> dict[str, Any]:
+def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
     """`pyinfra inventories/<env>.py deploy.py` from inside the lab; returns pyinfra's JSON."""
     command = network.in_namespace(
         layout, str(REPO / ".venv" / "bin" / "pyinfra"), "-y", "--json",
-        f"inventories/{layout.spec.name}.py", "deploy.py")
+        f"inventories/{layout.spec.name}.py", deploy_file)
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-6000:])

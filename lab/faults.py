@@ -68,7 +68,7 @@ def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
                   failures=failures)
 
 
-def _ssh(layout: Layout, node_name: str, command: str, check: bool = True) -> str:
+def run_on(layout: Layout, node_name: str, command: str, check: bool = True) -> str:
     result = subprocess.run(vm.ssh_command(layout, layout.spec.node(node_name), command),
                             capture_output=True, text=True, timeout=120)
     if check and result.returncode != 0:
@@ -92,25 +92,25 @@ def kill_vm(layout: Layout, node: str) -> None:
 
 def nic_down(layout: Layout, node: str) -> None:
     # Detached: the SSH session itself rides on the NIC being taken down.
-    _ssh(layout, node, f"sudo sh -c 'nohup sh -c \"sleep 0.3; ip link set "
+    run_on(layout, node, f"sudo sh -c 'nohup sh -c \"sleep 0.3; ip link set "
          f"{layout.spec.nic} down\" >/dev/null 2>&1 &'")
 
 
 def kill_corosync(layout: Layout, node: str) -> None:
-    _ssh(layout, node, "sudo pkill -9 -x corosync")
+    run_on(layout, node, "sudo pkill -9 -x corosync")
 
 
 def kill_pacemaker(layout: Layout, node: str) -> None:
-    _ssh(layout, node, "sudo systemctl kill --signal=KILL pacemaker")
+    run_on(layout, node, "sudo systemctl kill --signal=KILL pacemaker")
 
 
 def kill_ldirectord(layout: Layout, node: str) -> None:
     # '[l]' keeps the pattern from matching this very command line.
-    _ssh(layout, node, "sudo pkill -9 -f '[l]directord'")
+    run_on(layout, node, "sudo pkill -9 -f '[l]directord'")
 
 
 def stop_real_service(layout: Layout, node: str) -> None:
-    _ssh(layout, node, f"sudo systemctl stop {render.demo_unit(layout.spec.services[0])}")
+    run_on(layout, node, f"sudo systemctl stop {render.demo_unit(layout.spec.services[0])}")
 
 
 FAULTS: dict[str, Callable[[Layout, str], None]] = {
@@ -170,19 +170,24 @@ def budget(layout: Layout, fault: str) -> Budget:
     }[fault]
 
 
+def rebuild(layout: Layout, broken: str, deploy_file: str) -> None:
+    """A new VM for the node (it is dead, or cut off), then the deploy that made it a member."""
+    node = layout.spec.node(broken)
+    vm.down(layout, node)
+    vm.start(layout, node)
+    vm.wait_ready(layout, node)
+    cluster.deploy(layout, deploy_file)
+
+
 def recover(layout: Layout, fault: str, broken: str) -> None:
     """Bring the broken node back and clear failure history, so the next fault starts clean."""
-    node = layout.spec.node(broken)
     if fault in REBUILD:
-        vm.down(layout, node)
-        vm.start(layout, node)
-        vm.wait_ready(layout, node)
-        cluster.deploy(layout)
+        rebuild(layout, broken, "deploy.py")
     elif fault == "kill-corosync":
-        _ssh(layout, broken, "sudo systemctl restart corosync pacemaker")
+        run_on(layout, broken, "sudo systemctl restart corosync pacemaker")
     elif fault == "stop-real-service":
-        _ssh(layout, broken, f"sudo systemctl start {render.demo_unit(layout.spec.services[0])}")
-    _ssh(layout, cluster.any_reachable(layout), "sudo crm_resource --cleanup --quiet",
+        run_on(layout, broken, f"sudo systemctl start {render.demo_unit(layout.spec.services[0])}")
+    run_on(layout, cluster.any_reachable(layout), "sudo crm_resource --cleanup --quiet",
          check=False)
     cluster.wait_healthy(layout)
 
@@ -194,8 +199,13 @@ SETTLE_S = 15.0
 
 def measure(layout: Layout, fault: str, node: str) -> Outage:
     """Inject ``fault`` on ``node`` while probing the VIP until well past its budget."""
+    return watch(layout, lambda: FAULTS[fault](layout, node), f"{fault} on {node}",
+                 BASELINE_S + budget(layout, fault).disturbed_s + SETTLE_S)
+
+
+def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float) -> Outage:
+    """Probe the VIP for ``watch_s`` seconds, calling ``inject`` after a short baseline."""
     port = layout.spec.services[0].port
-    watch_s = BASELINE_S + budget(layout, fault).disturbed_s + SETTLE_S
     command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
                                    str(layout.spec.vip.address), str(port),
                                    str(int(watch_s / PROBE_INTERVAL_S)), str(PROBE_INTERVAL_S),
@@ -205,8 +215,8 @@ def measure(layout: Layout, fault: str, node: str) -> Outage:
     try:
         time.sleep(BASELINE_S)  # answers before the fault
         fault_at = time.monotonic() - started  # the probe started a little later: conservative
-        FAULTS[fault](layout, node)
-        step(f"{fault}: injected on {node}")
+        inject()
+        step(f"{what}: injected")
         output, _ = prober.communicate(timeout=watch_s + 30)
     finally:
         prober.kill()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.progress import step
-from lvsha.packages import CLUSTER_PACKAGES, DEMO_PACKAGES
+from lvsha.packages import CLUSTER_PACKAGES, DEMO_PACKAGES, REFERENCE_PACKAGES
 
 CACHE = Path(os.environ.get("LVSHA_IMAGE_CACHE", "/var/cache/lvsha/images"))
 SUITE = "bookworm"
@@ -28,7 +28,7 @@ BASE_PACKAGES = (
 # (cloud-init -> python3-cryptography -> python3-cffi-backend-api-*).
 FIRST_BOOT_PACKAGES = ("cloud-init", "ifupdown", "sudo", "procps")
 # Lab VMs have no internet: everything the deploy installs is in the image already.
-APT_PACKAGES = FIRST_BOOT_PACKAGES + CLUSTER_PACKAGES + DEMO_PACKAGES
+APT_PACKAGES = FIRST_BOOT_PACKAGES + CLUSTER_PACKAGES + DEMO_PACKAGES + REFERENCE_PACKAGES
 HOST_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list"))
 IMAGE_SIZE = "3G"
 # Data-source probing is slow under emulation; the lab always seeds NoCloud.

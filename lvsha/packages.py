@@ -13,3 +13,6 @@ CLUSTER_PACKAGES = (
 
 # The lab's demo real server (spec.demo_service): socat answers each connection.
 DEMO_PACKAGES = ("socat",)
+
+# The keepalived reference (lvsha/keepalived.py): VRRP + IPVS, and nftables for its marks.
+REFERENCE_PACKAGES = ("keepalived", "nftables")

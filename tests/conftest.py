@@ -37,12 +37,14 @@ def cluster_deploys(lab: None) -> labtools.Deploys:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Fault tests (which break and then repair the cluster) run after the others, and tests
-    that leave the lab broken (`destructive`) run last."""
+    """Fault tests (which break and then repair the cluster) run after the others, then the
+    keepalived reference (it replaces the cluster), and tests that leave the lab broken
+    (`destructive`) run last."""
+    stages = ("fault", "reference", "destructive")
+
     def stage(item: pytest.Item) -> int:
-        if item.get_closest_marker("destructive"):
-            return 2
-        return 1 if item.get_closest_marker("fault") else 0
+        return max((stages.index(m.name) + 1 for m in item.iter_markers() if m.name in stages),
+                   default=0)
     items.sort(key=stage)
 
 

@@ -1,0 +1,46 @@
+"""The keepalived reference on the same nodes: what lvsha's failover is measured against.
+
+It replaces the pacemaker cluster on those nodes (corosync and pacemaker are stopped), so run it
+on a lab of its own: `pyinfra -y inventories/lab.py deploy_keepalived.py`.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+from pyinfra.api import deploy
+from pyinfra.operations import apt, files, systemd
+
+from lvsha import keepalived
+from lvsha.packages import REFERENCE_PACKAGES
+from pyinfra_deploys import context
+
+FILES = Path(__file__).resolve().parent.parent / "files"
+
+
+@deploy("Run keepalived as the reference director")
+def reference() -> None:
+    spec, node = context.spec(), context.node()
+    apt.packages(name="Install keepalived and nftables", packages=list(REFERENCE_PACKAGES),
+                 no_recommends=True)
+    for service in ("pacemaker", "corosync"):
+        systemd.service(name=f"Stop and disable {service}: keepalived owns the VIP here",
+                        service=service, running=False, enabled=False)
+    files.put(name=f"Install {keepalived.ROLE_SCRIPT}",
+              src=str(FILES / "bin" / "lvsha-keepalived-role"), dest=keepalived.ROLE_SCRIPT,
+              user="root", group="root", mode="755")
+    rules = files.put(name=f"Deploy {keepalived.NFTABLES_CONF}",
+                      src=StringIO(keepalived.nftables_conf(spec)),
+                      dest=keepalived.NFTABLES_CONF, user="root", group="root", mode="755")
+    systemd.service(name="Load the VIP marking rules", service="nftables", running=True,
+                    enabled=True)
+    systemd.service(name="Reload the VIP marking rules", service="nftables", restarted=True,
+                    _if=rules.did_change)
+    conf = files.put(name=f"Deploy {keepalived.KEEPALIVED_CONF}",
+                     src=StringIO(keepalived.keepalived_conf(spec, node)),
+                     dest=keepalived.KEEPALIVED_CONF, user="root", group="root", mode="640")
+    systemd.service(name="Start and enable keepalived", service="keepalived", running=True,
+                    enabled=True)
+    systemd.service(name="Restart keepalived for the new config", service="keepalived",
+                    restarted=True, _if=conf.did_change)
