@@ -14,7 +14,8 @@ from typing import Any
 
 from lab import network, vm
 from lab import probe as probe_module
-from lab.layout import REPO, Layout
+from lab.layout import Layout
+from lvsha.paths import REPO
 
 
 def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from lab import cluster, network, vm
-from lab.layout import REPO, Layout
+from lab.layout import Layout
+from lvsha.paths import REPO
 from lab.progress import step
 from lvsha import render
 

@@ -10,7 +10,6 @@ from lvsha.spec import ClusterSpec, Node
 from ops import keys, secrets
 
 STATE_ROOT = Path(os.environ.get("LVSHA_LAB_STATE", "/var/lib/lvsha/lab"))
-REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)

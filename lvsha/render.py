@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import jinja2
 
 from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, NoFencing, Service
+from lvsha.paths import TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "files" / "templates"
 LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
 # ldirectord is a perl daemon: under the lab's emulation it needs ~20 s to start.
 LDIRECTORD_MONITOR_S = 20

@@ -9,8 +9,8 @@ from pathlib import Path
 from lvsha import environments
 from lvsha.spec import ClusterSpec
 from lvsha.validate import Problem, SpecError
+from lvsha.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 def private_key_path(spec: ClusterSpec) -> Path:

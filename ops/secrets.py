@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 from lvsha.spec import ClusterSpec
+from lvsha.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 AUTHKEY_BYTES = 256
 _CRYPT_ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

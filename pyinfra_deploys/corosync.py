@@ -9,7 +9,6 @@ cluster.
 from __future__ import annotations
 
 from io import StringIO
-from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -20,9 +19,9 @@ from lvsha import render
 from ops import secrets
 from pyinfra_deploys import context
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
+from lvsha.paths import FILES
 
 QUORUM_WAIT_S = 240
-FILES = Path(__file__).resolve().parent.parent / "files"
 WAIT_CLUSTER = "/usr/local/sbin/lvsha-wait-cluster"
 
 

@@ -7,7 +7,6 @@ on a lab of its own: `pyinfra -y inventories/lab.py deploy_keepalived.py`.
 from __future__ import annotations
 
 from io import StringIO
-from pathlib import Path
 
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
@@ -15,8 +14,8 @@ from pyinfra.operations import apt, files, systemd
 from lvsha import keepalived
 from lvsha.packages import REFERENCE_PACKAGES
 from pyinfra_deploys import context
+from lvsha.paths import FILES
 
-FILES = Path(__file__).resolve().parent.parent / "files"
 
 
 @deploy("Run keepalived as the reference director")

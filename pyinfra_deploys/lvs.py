@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from io import StringIO
-from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
@@ -12,8 +11,8 @@ from pyinfra.operations import files, server, systemd
 from lvsha import cib, render
 from pyinfra_deploys import context
 from pyinfra_deploys.facts import CibSection
+from lvsha.paths import FILES
 
-FILES = Path(__file__).resolve().parent.parent / "files"
 AGENT_DIR = f"/usr/lib/ocf/resource.d/{render.OCF_PROVIDER}"
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import shlex
 import sys
-from pathlib import Path
 
 from cdktf import DataResource, LocalExecProvisioner, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from lvsha.spec import ClusterSpec
+from lvsha.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _lab(spec: ClusterSpec, *args: str) -> str:

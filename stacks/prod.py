@@ -11,8 +11,8 @@ from constructs import Construct
 from lvsha.cloudinit import seed
 from lvsha.spec import ClusterSpec, Node
 from stacks import libvirt as lv
+from lvsha.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 IMAGE_CACHE = Path.home() / ".cache" / "lvsha" / "images"
 GIB = 1 << 30
 
