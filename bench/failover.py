@@ -5,7 +5,7 @@ keepalived reference on the same VMs with the same probe, side by side.
 Run from the repository root with the lab cluster up (`make lab`):
     .venv/bin/python bench/failover.py [--runs 3] [--lvsha-only] [FAULT ...]
 Each run injects the fault while a client in the lab namespace probes VIP:port every 200 ms,
-then repairs the cluster before the next run (a killed or NIC-less VM is rebuilt: minutes).
+then repairs the cluster before the next run (a killed or NIC-less VM is power-cycled).
 For the reference, keepalived then replaces pacemaker on the same VMs (deploy_keepalived.py);
 at the end the lab is removed (`make lab-down`), since it no longer runs lvsha.
 """

@@ -122,8 +122,9 @@ FAULTS: dict[str, Callable[[Layout, str], None]] = {
     "kill-ldirectord": kill_ldirectord,
     "stop-real-service": stop_real_service,
 }
-# Faults after which the node needs a new VM (it is gone, or unreachable without its NIC).
-REBUILD = {"kill-vm", "nic-down"}
+# Faults after which the node is powered off and on again (it is gone, or unreachable without
+# its NIC): it rejoins with what its deploy enabled, as a crashed host would.
+POWER_CYCLE = {"kill-vm", "nic-down"}
 
 
 # Measured in the lab: under qemu TCG on 2 cores the last failure came 35 s (stopped real
@@ -171,19 +172,10 @@ def budget(layout: Layout, fault: str) -> Budget:
     }[fault]
 
 
-def rebuild(layout: Layout, broken: str, deploy_file: str) -> None:
-    """A new VM for the node (it is dead, or cut off), then the deploy that made it a member."""
-    node = layout.spec.node(broken)
-    vm.down(layout, node)
-    vm.start(layout, node)
-    vm.wait_ready(layout, node)
-    cluster.deploy(layout, deploy_file)
-
-
 def recover(layout: Layout, fault: str, broken: str) -> None:
     """Bring the broken node back and clear failure history, so the next fault starts clean."""
-    if fault in REBUILD:
-        rebuild(layout, broken, "deploy.py")
+    if fault in POWER_CYCLE:
+        vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-corosync":
         run_on(layout, broken, "sudo systemctl restart corosync pacemaker")
     elif fault == "stop-real-service":

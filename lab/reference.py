@@ -74,8 +74,8 @@ def measure(layout: Layout, fault: str, node: str) -> faults.Outage:
 
 
 def recover(layout: Layout, fault: str, broken: str) -> None:
-    if fault in faults.REBUILD:
-        faults.rebuild(layout, broken, DEPLOY_FILE)
+    if fault in faults.POWER_CYCLE:
+        vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-pacemaker":
         faults.run_on(layout, broken, "sudo systemctl restart keepalived")
     elif fault == "stop-real-service":

@@ -93,8 +93,9 @@ def _write_seed(layout: Layout, node: Node, path: Path) -> None:
                        cwd=work, check=True)
 
 
-def start(layout: Layout, node: Node) -> None:
-    """Start the node's VM from a fresh overlay; a no-op if it already runs."""
+def start(layout: Layout, node: Node, fresh: bool = True) -> None:
+    """Start the node's VM from a fresh overlay (or, not ``fresh``, from the disk it had);
+    a no-op if it already runs."""
     if running_pid(layout, node):
         step(f"{node.name}: already running")
         return
@@ -108,9 +109,10 @@ def start(layout: Layout, node: Node) -> None:
     directory = layout.node_dir(node)
     directory.mkdir(parents=True, exist_ok=True)
     overlay, seed_iso = layout.overlay(node), directory / "seed.iso"
-    overlay.unlink(missing_ok=True)
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                    str(base.root), str(overlay)], check=True)
+    if fresh or not overlay.exists():
+        overlay.unlink(missing_ok=True)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                        str(base.root), str(overlay)], check=True)
     _write_seed(layout, node, seed_iso)
     forget_host_key(layout, node)
     vm = layout.spec.vm
@@ -156,8 +158,8 @@ def wait_ready(layout: Layout, node: Node) -> None:
     step(f"{node.name}: cloud-init done")
 
 
-def down(layout: Layout, node: Node) -> None:
-    """Stop the node's qemu (kill: a clean poweroff takes > 20 s under TCG) and drop its disk."""
+def _stop(layout: Layout, node: Node) -> None:
+    """Stop the node's qemu (kill: a clean poweroff takes > 20 s under TCG)."""
     pid = running_pid(layout, node)
     if pid:
         os.kill(pid, signal.SIGTERM)
@@ -168,6 +170,20 @@ def down(layout: Layout, node: Node) -> None:
         else:
             os.kill(pid, signal.SIGKILL)
         step(f"{node.name}: stopped (pid {pid})")
+
+
+def down(layout: Layout, node: Node) -> None:
+    """Stop the node's qemu and drop its disk."""
+    _stop(layout, node)
     directory = layout.node_dir(node)
     for path in (layout.overlay(node), directory / "seed.iso", layout.pidfile(node)):
         path.unlink(missing_ok=True)
+
+
+def power_cycle(layout: Layout, node: Node) -> None:
+    """Power the node off and on again with the disk it had, like a host that crashed and
+    rebooted: whatever the deploy enabled starts again by itself."""
+    _stop(layout, node)
+    layout.pidfile(node).unlink(missing_ok=True)
+    start(layout, node, fresh=False)
+    wait_ready(layout, node)

@@ -51,4 +51,4 @@ if [[ ! .setup/npm.stamp -nt package-lock.json ]]; then
     touch .setup/npm.stamp
 fi
 .venv/bin/python -m ops.keys
-step "ready: $(.venv/bin/python --version), cdktf $(node_modules/.bin/cdktf --version), $(terraform version | head -1)"
+step "ready: $(.venv/bin/python --version), cdktf $(node_modules/.bin/cdktf --version), $(TF_CLI_CONFIG_FILE="$PWD/terraform.rc" terraform version | head -1)"
