@@ -59,11 +59,10 @@ def test_thirty_connections_from_a_client_reach_all_three_nodes(
     assert set(answers) == {n.name for n in SPEC.nodes}
 
 
-def test_second_run_changes_nothing_and_is_fast(cluster_deploys: labtools.Deploys) -> None:
+def test_second_run_changes_nothing(cluster_deploys: labtools.Deploys) -> None:
+    """How long each run takes is bench/deploy.py's business, not a test's."""
     assert cluster.changed_operations(cluster_deploys.first), "the first run changed nothing?"
     assert cluster.changed_operations(cluster_deploys.second) == []
-    first_s, second_s = cluster_deploys.first_s, cluster_deploys.second_s
-    assert second_s < first_s / 2, (first_s, second_s)
 
 
 def test_no_secret_leaks(cluster_deploys: labtools.Deploys) -> None:
