@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from lab import cluster, faults, reference  # noqa: E402
 from lab.layout import Layout  # noqa: E402
-from lvsha import environments  # noqa: E402
+from lvsha import environments, keepalived  # noqa: E402
 
 LAYOUT = Layout(environments.load("lab"))
 
@@ -60,7 +60,7 @@ def main() -> None:
     spec = LAYOUT.spec
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
           f"kernel {platform.release()}, lab VMs under qemu TCG; corosync token "
-          f"{spec.corosync.token_ms} ms; VRRP advert {reference.ADVERT_INT_S} s; "
+          f"{spec.corosync.token_ms} ms; VRRP advert {keepalived.ADVERT_INT_S} s; "
           f"probe every {faults.PROBE_INTERVAL_S} s; {args.runs} runs per fault")
     lvsha = {fault: runs(args.runs, fault, lambda: cluster.wait_healthy(LAYOUT).promoted[0],
                          lambda f, n: faults.measure(LAYOUT, f, n),
