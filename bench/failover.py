@@ -66,11 +66,11 @@ def main() -> None:
                          lambda f, n: faults.measure(LAYOUT, f, n),
                          lambda f, n: faults.recover(LAYOUT, f, n))
              for fault in args.faults}
-    keepalived: dict[str, list[faults.Outage]] = {}
+    reference_runs: dict[str, list[faults.Outage]] = {}
     if not args.lvsha_only:
         reference.deploy(LAYOUT)
         try:
-            keepalived = {
+            reference_runs = {
                 fault: runs(args.runs, fault, lambda: reference.wait_healthy(LAYOUT),
                             lambda f, n: reference.measure(LAYOUT, f, n),
                             lambda f, n: reference.recover(LAYOUT, f, n))
@@ -82,8 +82,8 @@ def main() -> None:
     print("| fault | lvsha | keepalived | ratio of medians (lvsha / keepalived) |")
     print("|---|---|---|---|")
     for fault, outages in lvsha.items():
-        if fault in keepalived:
-            theirs = keepalived[fault]
+        if fault in reference_runs:
+            theirs = reference_runs[fault]
             mine_median = statistics.median(o.downtime_s for o in outages)
             their_median = statistics.median(o.downtime_s for o in theirs)
             ratio = f"{mine_median / their_median:.2f}" if their_median else "n/a (0 s)"
