@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 from lab import cluster, network, vm
 from lab.layout import Layout
-from lvsha.paths import REPO
 from lab.progress import step
 from lvsha import render
+from lvsha.paths import REPO
 
 PROBE_INTERVAL_S = 0.2
 BASELINE_S = 3.0
@@ -94,7 +94,7 @@ def kill_vm(layout: Layout, node: str) -> None:
 def nic_down(layout: Layout, node: str) -> None:
     # Detached: the SSH session itself rides on the NIC being taken down.
     run_on(layout, node, f"sudo sh -c 'nohup sh -c \"sleep 0.3; ip link set "
-         f"{layout.spec.nic} down\" >/dev/null 2>&1 &'")
+           f"{layout.spec.nic} down\" >/dev/null 2>&1 &'")
 
 
 def kill_corosync(layout: Layout, node: str) -> None:
@@ -112,6 +112,11 @@ def kill_ldirectord(layout: Layout, node: str) -> None:
 
 def stop_real_service(layout: Layout, node: str) -> None:
     run_on(layout, node, f"sudo systemctl stop {render.demo_unit(layout.spec.services[0])}")
+
+
+def start_real_service(layout: Layout, node: str) -> None:
+    """Undoes stop_real_service."""
+    run_on(layout, node, f"sudo systemctl start {render.demo_unit(layout.spec.services[0])}")
 
 
 FAULTS: dict[str, Callable[[Layout, str], None]] = {
@@ -179,9 +184,9 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
     elif fault == "kill-corosync":
         run_on(layout, broken, "sudo systemctl restart corosync pacemaker")
     elif fault == "stop-real-service":
-        run_on(layout, broken, f"sudo systemctl start {render.demo_unit(layout.spec.services[0])}")
+        start_real_service(layout, broken)
     run_on(layout, cluster.any_reachable(layout), "sudo crm_resource --cleanup --quiet",
-         check=False)
+           check=False)
     cluster.wait_healthy(layout)
 
 

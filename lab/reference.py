@@ -9,7 +9,6 @@ from typing import Callable
 
 from lab import cluster, faults, vm
 from lab.layout import Layout
-from lvsha import render
 
 DEPLOY_FILE = "deploy_keepalived.py"
 # VRRP's master-down interval is 3 advertisements plus a skew; the watch covers that, a check
@@ -79,6 +78,5 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
     elif fault == "kill-pacemaker":
         faults.run_on(layout, broken, "sudo systemctl restart keepalived")
     elif fault == "stop-real-service":
-        faults.run_on(layout, broken,
-                      f"sudo systemctl start {render.demo_unit(layout.spec.services[0])}")
+        faults.start_real_service(layout, broken)
     wait_healthy(layout)
