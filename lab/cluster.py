@@ -71,6 +71,18 @@ def state(layout: Layout, node_name: str | None = None) -> ClusterState:
     )
 
 
+def vip_holders(layout: Layout) -> list[str]:
+    """Reachable nodes that hold the VIP on their NIC, so answer ARP for it: the director(s)."""
+    found = []
+    for node in layout.spec.nodes:
+        result = subprocess.run(
+            vm.ssh_command(layout, node, f"ip -4 -o addr show dev {layout.spec.nic}",
+                           timeout_s=5), capture_output=True, text=True, timeout=30)
+        if f"inet {layout.spec.vip.address}/" in result.stdout:
+            found.append(node.name)
+    return found
+
+
 def any_reachable(layout: Layout) -> str:
     """The first node that answers SSH."""
     for node in layout.spec.nodes:

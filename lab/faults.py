@@ -182,7 +182,10 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
     if fault in POWER_CYCLE:
         vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-corosync":
-        run_on(layout, broken, "sudo systemctl restart corosync pacemaker")
+        # pacemakerd resets the node (PCMK_fail_fast): wait for it, and start the stack in
+        # case it did not.
+        vm.wait_ready(layout, layout.spec.node(broken))
+        run_on(layout, broken, "sudo systemctl start corosync pacemaker")
     elif fault == "stop-real-service":
         start_real_service(layout, broken)
     run_on(layout, cluster.any_reachable(layout), "sudo crm_resource --cleanup --quiet",

@@ -20,23 +20,11 @@ def deploy(layout: Layout) -> None:
     cluster.deploy(layout, DEPLOY_FILE)
 
 
-def holders(layout: Layout) -> list[str]:
-    """Nodes that hold the VIP on their NIC (answer ARP for it): the VRRP master(s)."""
-    found = []
-    for node in layout.spec.nodes:
-        result = subprocess.run(
-            vm.ssh_command(layout, node, f"ip -4 -o addr show dev {layout.spec.nic}",
-                           timeout_s=5), capture_output=True, text=True, timeout=30)
-        if f"inet {layout.spec.vip.address}/" in result.stdout:
-            found.append(node.name)
-    return found
-
-
 def wait_healthy(layout: Layout, timeout_s: float = 300) -> str:
     """Until exactly one node holds the VIP and its IPVS table has every real server up."""
     deadline = time.monotonic() + timeout_s
     while True:
-        masters = holders(layout)
+        masters = cluster.vip_holders(layout)
         if len(masters) == 1:
             table = subprocess.run(
                 vm.ssh_command(layout, layout.spec.node(masters[0]), "sudo ipvsadm -Ln"),

@@ -45,13 +45,23 @@ def configure() -> None:
         src=StringIO(render.corosync_conf(spec)),
         dest="/etc/corosync/corosync.conf", user="root", group="root", mode="644",
     )
+    # Without fencing, a director whose corosync dies would keep the VIP on its NIC and its
+    # IPVS table while the others promote a new one: two nodes answer ARP for the VIP, for
+    # good (measured in the lab). Fail-fast makes pacemakerd reset the node instead of waiting
+    # for corosync, so the VIP leaves with it; the node rejoins after its reboot.
+    fail_fast = files.line(
+        name="Reset the node if a pacemaker daemon fails (PCMK_fail_fast)",
+        path="/etc/default/pacemaker", line=r"^#* *PCMK_fail_fast=.*",
+        replace="PCMK_fail_fast=yes",
+    )
     changed = any_changed(authkey, conf)
+    restart_if = {"corosync": changed, "pacemaker": any_changed(authkey, conf, fail_fast)}
     for service in ("corosync", "pacemaker"):
         systemd.service(name=f"Start and enable {service}", service=service, running=True,
                         enabled=True)
         if not first_setup:
             systemd.service(name=f"Restart {service} for the new config", service=service,
-                            restarted=True, _if=changed)
+                            restarted=True, _if=restart_if[service])
     files.put(name=f"Install {WAIT_CLUSTER}", src=str(FILES / "bin" / "lvsha-wait-cluster"),
               dest=WAIT_CLUSTER, user="root", group="root", mode="755")
     server.shell(name=f"Wait for quorum and a DC (at most {QUORUM_WAIT_S} s)",

@@ -24,6 +24,11 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
         report_outage(f"{fault} on {node}: {outage} (budget {budget.downtime_s} / "
                       f"{budget.disturbed_s} s)")
         assert outage.recovered, f"{fault}: the VIP did not answer again ({outage})"
+        # No split brain: only the node pacemaker promoted answers ARP for the VIP.
+        witness = next(n.name for n in LAYOUT.spec.nodes if n.name != node)
+        promoted = list(cluster.state(LAYOUT, witness).promoted)
+        holders = cluster.vip_holders(LAYOUT)
+        assert holders == promoted, f"{fault}: the VIP is on {holders}, promoted: {promoted}"
         assert outage.downtime_s <= budget.downtime_s, f"{fault}: {outage} over {budget}"
         assert outage.disturbed_s <= budget.disturbed_s, f"{fault}: {outage} over {budget}"
     finally:
