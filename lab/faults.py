@@ -97,6 +97,16 @@ def nic_down(layout: Layout, node: str) -> None:
            f"{layout.spec.nic} down\" >/dev/null 2>&1 &'")
 
 
+def nic_bounced(layout: Layout, node: str) -> None:
+    """`ifdown; ifup` on the node (the seed's problem 3): ifupdown flushes every IPv4 address
+    of the NIC and brings back only its own, so the VIP is gone while the link is up again."""
+    nic, vip = layout.spec.nic, layout.spec.vip.address
+    # Synchronous: this SSH session's TCP outlives a link flap of well under a second.
+    addresses = run_on(layout, node, f"sudo sh -c 'ifdown {nic} && ifup {nic}' && "
+                                     f"ip -4 -o addr show dev {nic}")
+    assert f"inet {vip}/" not in addresses, f"{node}: ifdown/ifup left {vip} on {nic}"
+
+
 def kill_corosync(layout: Layout, node: str) -> None:
     run_on(layout, node, "sudo pkill -9 -x corosync")
 
@@ -122,6 +132,7 @@ def start_real_service(layout: Layout, node: str) -> None:
 FAULTS: dict[str, Callable[[Layout, str], None]] = {
     "kill-vm": kill_vm,
     "nic-down": nic_down,
+    "nic-bounced": nic_bounced,
     "kill-corosync": kill_corosync,
     "kill-pacemaker": kill_pacemaker,
     "kill-ldirectord": kill_ldirectord,
@@ -163,9 +174,12 @@ def budget(layout: Layout, fault: str) -> Budget:
     failover = token_s * 2.2 + TRANSITION_S
     quiesce = (check.check_interval + check.check_timeout) * EMULATION_FACTOR
     director_lost = Budget(failover, failover + quiesce)
+    # The director's monitor finds the VIP gone and pacemaker recovers the instance in place.
+    vip_lost = render.LVS_PROMOTED_MONITOR_S + TRANSITION_S
     return {
         "kill-vm": director_lost,
         "nic-down": director_lost,
+        "nic-bounced": Budget(vip_lost, vip_lost + quiesce),
         "kill-corosync": director_lost,
         "kill-pacemaker": director_lost,
         # Pacemaker notices within a monitor interval and restarts ldirectord, which rebuilds

@@ -49,6 +49,7 @@ def kill_keepalived(layout: Layout, node: str) -> None:
 FAULTS: dict[str, tuple[str, Callable[[Layout, str], None]]] = {
     "kill-vm": ("kill-vm", faults.kill_vm),
     "nic-down": ("nic-down", faults.nic_down),
+    "nic-bounced": ("nic-bounced", faults.nic_bounced),
     "kill-pacemaker": ("kill-keepalived", kill_keepalived),
     "stop-real-service": ("stop-real-service", faults.stop_real_service),
 }

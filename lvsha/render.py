@@ -9,6 +9,8 @@ from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, NoFe
 from lvsha.paths import TEMPLATES
 
 LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
+LVS_PROMOTED_MONITOR_S = 10
+LVS_UNPROMOTED_MONITOR_S = 11  # not 10: distinct intervals per role, as pacemaker requires
 # ldirectord is a perl daemon: under the lab's emulation it needs ~20 s to start.
 LDIRECTORD_MONITOR_S = 20
 LDIRECTORD_START_TIMEOUT_S = 60
@@ -76,6 +78,8 @@ def cib_configuration(spec: ClusterSpec) -> str:
     """The CIB sections lvsha owns outright (resources, constraints) as XML."""
     return _xml_env.get_template("cib.xml.j2").render(
         spec=spec, provider=OCF_PROVIDER, ldirectord_cf=LDIRECTORD_CF,
+        lvs_promoted_monitor_s=LVS_PROMOTED_MONITOR_S,
+        lvs_unpromoted_monitor_s=LVS_UNPROMOTED_MONITOR_S,
         ldirectord_monitor_s=LDIRECTORD_MONITOR_S,
         ldirectord_start_timeout_s=LDIRECTORD_START_TIMEOUT_S,
     )
