@@ -9,8 +9,10 @@ from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, NoFe
 from lvsha.paths import TEMPLATES
 
 LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
-LVS_PROMOTED_MONITOR_S = 10
-LVS_UNPROMOTED_MONITOR_S = 11  # not 10: distinct intervals per role, as pacemaker requires
+# The Promoted monitor finds a VIP that left the NIC (ifdown; ifup): the shorter, the sooner
+# pacemaker puts it back. Distinct intervals per role, as pacemaker requires.
+LVS_PROMOTED_MONITOR_S = 5
+LVS_UNPROMOTED_MONITOR_S = 11
 # ldirectord is a perl daemon: under the lab's emulation it needs ~20 s to start.
 LDIRECTORD_MONITOR_S = 20
 LDIRECTORD_START_TIMEOUT_S = 60
