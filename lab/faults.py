@@ -198,8 +198,8 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
     if fault in POWER_CYCLE:
         vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-corosync":
-        # pacemakerd resets the node (PCMK_fail_fast): wait for it, and start the stack in
-        # case it did not.
+        # corosync's failure resets the node (lvsha-corosync-lost.service): wait for it, and
+        # start the stack in case it did not.
         vm.wait_ready(layout, layout.spec.node(broken))
         run_on(layout, broken, "sudo systemctl start corosync pacemaker")
     elif fault == "stop-real-service":

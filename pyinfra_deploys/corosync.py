@@ -47,21 +47,27 @@ def configure() -> None:
     )
     # Without fencing, a director whose corosync dies would keep the VIP on its NIC and its
     # IPVS table while the others promote a new one: two nodes answer ARP for the VIP, for
-    # good (measured in the lab). Fail-fast makes pacemakerd reset the node instead of waiting
-    # for corosync, so the VIP leaves with it; the node rejoins after its reboot.
-    fail_fast = files.line(
-        name="Reset the node if a pacemaker daemon fails (PCMK_fail_fast)",
-        path="/etc/default/pacemaker", line=r"^#* *PCMK_fail_fast=.*",
-        replace="PCMK_fail_fast=yes",
+    # good (measured in the lab). corosync's failure now resets the node, so the VIP leaves
+    # with it. Not PCMK_fail_fast: it also reset a node while the cluster first formed under
+    # the lab's emulation, and the deploy hung on the lost node.
+    reset_unit = files.put(
+        name="Install lvsha-corosync-lost.service",
+        src=str(FILES / "systemd" / "lvsha-corosync-lost.service"),
+        dest="/etc/systemd/system/lvsha-corosync-lost.service", mode="644",
     )
+    on_failure = files.put(
+        name="Reset the node when corosync fails (OnFailure drop-in)",
+        src=str(FILES / "systemd" / "corosync-lost.conf"),
+        dest="/etc/systemd/system/corosync.service.d/lvsha.conf", mode="644",
+    )
+    systemd.daemon_reload(name="Reload systemd units", _if=any_changed(reset_unit, on_failure))
     changed = any_changed(authkey, conf)
-    restart_if = {"corosync": changed, "pacemaker": any_changed(authkey, conf, fail_fast)}
     for service in ("corosync", "pacemaker"):
         systemd.service(name=f"Start and enable {service}", service=service, running=True,
                         enabled=True)
         if not first_setup:
             systemd.service(name=f"Restart {service} for the new config", service=service,
-                            restarted=True, _if=restart_if[service])
+                            restarted=True, _if=changed)
     files.put(name=f"Install {WAIT_CLUSTER}", src=str(FILES / "bin" / "lvsha-wait-cluster"),
               dest=WAIT_CLUSTER, user="root", group="root", mode="755")
     server.shell(name=f"Wait for quorum and a DC (at most {QUORUM_WAIT_S} s)",
