@@ -28,7 +28,7 @@ FAULT = "nic-bounced"
 
 
 def install_seed_agent() -> None:
-    agent = f"/usr/lib/ocf/resource.d/{render.OCF_PROVIDER}/lvs"
+    agent = f"{render.OCF_AGENT_DIR}/lvs"
     for node in LAYOUT.spec.nodes:
         subprocess.run(vm.ssh_command(LAYOUT, node, f"sudo tee {agent} >/dev/null"),
                        input=SEED_AGENT.read_text(), text=True, check=True, timeout=60)

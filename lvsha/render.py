@@ -17,6 +17,7 @@ LVS_UNPROMOTED_MONITOR_S = 11
 LDIRECTORD_MONITOR_S = 20
 LDIRECTORD_START_TIMEOUT_S = 60
 OCF_PROVIDER = "lvsha"
+OCF_AGENT_DIR = f"/usr/lib/ocf/resource.d/{OCF_PROVIDER}"
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),

@@ -13,13 +13,12 @@ from pyinfra_deploys import context
 from pyinfra_deploys.facts import CibSection
 from lvsha.paths import FILES
 
-AGENT_DIR = f"/usr/lib/ocf/resource.d/{render.OCF_PROVIDER}"
 
 
 @deploy("Install the lvs OCF agent")
 def agent() -> None:
-    files.put(name=f"Install {AGENT_DIR}/lvs", src=str(FILES / "ocf" / "lvs"),
-              dest=f"{AGENT_DIR}/lvs", user="root", group="root", mode="755")
+    files.put(name=f"Install {render.OCF_AGENT_DIR}/lvs", src=str(FILES / "ocf" / "lvs"),
+              dest=f"{render.OCF_AGENT_DIR}/lvs", user="root", group="root", mode="755")
 
 
 @deploy("Configure ldirectord")
