@@ -14,7 +14,6 @@ from pyinfra_deploys.facts import CibSection
 from lvsha.paths import FILES
 
 
-
 @deploy("Install the lvs OCF agent")
 def agent() -> None:
     files.put(name=f"Install {render.OCF_AGENT_DIR}/lvs", src=str(FILES / "ocf" / "lvs"),
