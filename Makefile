@@ -16,7 +16,7 @@ synth: setup
 lab: synth
 	$(PYTHON) -m lab lab status || { echo "removing the leftover lab first"; $(MAKE) --no-print-directory lab-down; }
 	cdktf deploy lab --auto-approve
-	$(PYTHON) -m lab lab status --expect-up
+	$(PYTHON) -m lab lab status
 	$(PYTHON) -m lab lab deploy
 	$(PYTHON) -m lab lab proof
 	@echo "the lab cluster is up: '.venv/bin/python -m lab lab ssh lab1 sudo crm_mon -1' on a node; 'make lab-down' removes it"

@@ -71,14 +71,23 @@ def state(layout: Layout, node_name: str | None = None) -> ClusterState:
     )
 
 
+def nic_addresses(layout: Layout) -> str:
+    """The command whose output `holds_vip` reads."""
+    return f"ip -4 -o addr show dev {layout.spec.nic}"
+
+
+def holds_vip(layout: Layout, addresses: str) -> bool:
+    """Whether `nic_addresses`' output lists the VIP, i.e. the node answers ARP for it."""
+    return f"inet {layout.spec.vip.address}/" in addresses
+
+
 def vip_holders(layout: Layout) -> list[str]:
-    """Reachable nodes that hold the VIP on their NIC, so answer ARP for it: the director(s)."""
+    """Reachable nodes that hold the VIP on their NIC: the director(s)."""
     found = []
     for node in layout.spec.nodes:
-        result = subprocess.run(
-            vm.ssh_command(layout, node, f"ip -4 -o addr show dev {layout.spec.nic}",
-                           timeout_s=5), capture_output=True, text=True, timeout=30)
-        if f"inet {layout.spec.vip.address}/" in result.stdout:
+        result = subprocess.run(vm.ssh_command(layout, node, nic_addresses(layout), timeout_s=5),
+                                capture_output=True, text=True, timeout=30)
+        if holds_vip(layout, result.stdout):
             found.append(node.name)
     return found
 

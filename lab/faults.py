@@ -87,7 +87,8 @@ def target(layout: Layout, fault: str, director: str) -> str:
 # Each fault breaks something on its target node.
 def kill_vm(layout: Layout, node: str) -> None:
     pid = vm.running_pid(layout, layout.spec.node(node))
-    assert pid is not None, f"{node} is not running"
+    if pid is None:
+        raise RuntimeError(f"{node}: no qemu process to kill")
     os.kill(pid, signal.SIGKILL)
 
 
@@ -100,11 +101,12 @@ def nic_down(layout: Layout, node: str) -> None:
 def nic_bounced(layout: Layout, node: str) -> None:
     """`ifdown; ifup` on the node (the seed's problem 3): ifupdown flushes every IPv4 address
     of the NIC and brings back only its own, so the VIP is gone while the link is up again."""
-    nic, vip = layout.spec.nic, layout.spec.vip.address
+    nic = layout.spec.nic
     # Synchronous: this SSH session's TCP outlives a link flap of well under a second.
     addresses = run_on(layout, node, f"sudo sh -c 'ifdown {nic} && ifup {nic}' && "
-                                     f"ip -4 -o addr show dev {nic}")
-    assert f"inet {vip}/" not in addresses, f"{node}: ifdown/ifup left {vip} on {nic}"
+                                     f"{cluster.nic_addresses(layout)}")
+    if cluster.holds_vip(layout, addresses):
+        raise RuntimeError(f"{node}: ifdown/ifup left the VIP on {nic}; the fault did not happen")
 
 
 def kill_corosync(layout: Layout, node: str) -> None:

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lvsha.paths import REPO
 from lvsha.spec import ClusterSpec, Node
 from ops import keys, secrets
 
@@ -33,6 +34,16 @@ class Layout:
     def network_state(self) -> Path:
         """Written once the lab has created its namespace: proof that the namespace is ours."""
         return self.state_dir / "network.created"
+
+    @property
+    def terraform_state(self) -> Path:
+        """Where `cdktf deploy lab` keeps its state (the local backend's default)."""
+        return REPO / f"terraform.{self.spec.name}.tfstate"
+
+    @staticmethod
+    def node_resource(node: Node) -> str:
+        """The lab stack's Terraform resource for a node's VM."""
+        return f"node-{node.name}"
 
     def node_dir(self, node: Node) -> Path:
         return self.state_dir / node.name

@@ -13,9 +13,9 @@ import sys
 from cdktf import DataResource, LocalExecProvisioner, TerraformOutput, TerraformStack
 from constructs import Construct
 
-from lvsha.spec import ClusterSpec
+from lab.layout import Layout
 from lvsha.paths import REPO
-
+from lvsha.spec import ClusterSpec
 
 
 def _lab(spec: ClusterSpec, *args: str) -> str:
@@ -44,7 +44,7 @@ class LabStack(TerraformStack):
         )
         for node in spec.nodes:
             DataResource(
-                self, f"node-{node.name}",
+                self, Layout.node_resource(node),
                 triggers_replace={"address": str(node.address), "mac": node.mac,
                                   "memory_mib": str(spec.vm.memory_mib), "nic": spec.nic},
                 depends_on=[image, network],

@@ -46,3 +46,17 @@ def test_a_dead_vm_is_reported_with_its_fix(lab: None) -> None:
     assert result.returncode == 1
     assert f"{SPEC.nodes[2].name}: its qemu died" in result.stdout
     assert "make lab-down" in result.stdout
+
+
+@pytest.mark.destructive
+def test_a_lab_gone_behind_terraforms_back_is_reported(lab: None) -> None:
+    """As after a host reboot or a cut-off run: Terraform's state still records the VMs, so
+    `cdktf deploy` alone would change nothing; status names the fix `make lab` runs first."""
+    subprocess.run([str(PYTHON), "-m", "lab", "lab", "down"], cwd=REPO, check=True,
+                   capture_output=True, timeout=300)
+    result = subprocess.run([str(PYTHON), "-m", "lab", "lab", "status"], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    for node in SPEC.nodes:
+        assert f"{node.name}: Terraform's state" in result.stdout
+    assert "make lab-down" in result.stdout
