@@ -18,12 +18,24 @@ from lab.layout import Layout
 from lvsha.paths import REPO
 
 
+# pyinfra's SSH connections have no keepalive: a node that reboots while a command runs on it
+# hangs the deploy forever. A first deploy on fresh lab VMs takes 2-2.5 min (bench/deploy.py).
+DEPLOY_TIMEOUT_S = 900
+
+
 def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
     """`pyinfra inventories/<env>.py deploy.py` from inside the lab; returns pyinfra's JSON."""
     command = network.in_namespace(
         layout, str(REPO / ".venv" / "bin" / "pyinfra"), "-y", "--json",
         f"inventories/{layout.spec.name}.py", deploy_file)
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    try:
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                                timeout=DEPLOY_TIMEOUT_S)
+    except subprocess.TimeoutExpired as timeout:
+        # Always bytes, whatever text= says.
+        sys.stderr.write((timeout.stderr or b"").decode(errors="replace")[-6000:])
+        raise SystemExit(f"lab: the deploy did not finish in {DEPLOY_TIMEOUT_S} s (a node that "
+                         "rebooted mid-deploy leaves pyinfra waiting on its dead connection)")
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-6000:])
         raise SystemExit(f"lab: the deploy failed (exit {result.returncode})")
