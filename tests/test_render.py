@@ -13,7 +13,7 @@ import pytest
 import corosync_parser
 from ldirectord_parser import parse
 from lvsha import environments, render
-from lvsha.spec import ExternalCheck, FenceAgent, HttpCheck, Protocol, Service
+from lvsha.spec import ClusterSpec, ExternalCheck, FenceAgent, HttpCheck, Protocol, Service
 
 LAB = environments.load("lab")
 RICH = dataclasses.replace(LAB, services=(
@@ -23,6 +23,17 @@ RICH = dataclasses.replace(LAB, services=(
     Service(name="syslog", port=514, protocol=Protocol.UDP, scheduler="rr",
             check=ExternalCheck(PurePosixPath("/usr/local/bin/check-syslog"))),
 ))
+
+
+@pytest.mark.parametrize("spec", [LAB, RICH], ids=["lab", "rich"])
+def test_ldirectord_reads_the_rendered_file(spec: ClusterSpec, tmp_path: Path) -> None:
+    """ldirectord's own parser (its `status` command reads the file first): exit 3 is
+    "stopped"; a config error exits 2 and names the line."""
+    config = tmp_path / "ldirectord.cf"
+    config.write_text(render.ldirectord_cf(spec))
+    result = subprocess.run(["/usr/sbin/ldirectord", str(config), "status"],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, "Error" in result.stderr) == (3, False), result.stderr
 
 
 def test_ldirectord_cf_carries_every_service_field() -> None:
@@ -39,6 +50,7 @@ def test_ldirectord_cf_carries_every_service_field() -> None:
         assert options["checkinterval"] == str(service.check_interval)
         assert options["checktimeout"] == str(service.check_timeout)
         assert options["quiescent"] == ("yes" if service.quiescent else "no")
+        assert options["fallback"] == f"127.0.0.1:{service.port} gate"
         assert options.get("persistent") == (
             None if service.persistence_timeout is None else str(service.persistence_timeout))
     ssh, rdp, syslog = (v.options for v in config.virtuals)
@@ -49,7 +61,7 @@ def test_ldirectord_cf_carries_every_service_field() -> None:
         ("external", '"/usr/local/bin/check-syslog"')
 
 
-def _cib(spec: environments.ClusterSpec) -> ET.Element:
+def _cib(spec: ClusterSpec) -> ET.Element:
     return ET.fromstring(render.cib_configuration(spec))
 
 
