@@ -32,7 +32,7 @@ lab-status: setup
 # Type-check everything (the bench and lab scripts run only with a lab, so this is their
 # fast check), then every test tier (lab tests included).
 test: setup
-	mypy --strict lvsha lab stacks ops main.py bench/deploy.py bench/failover.py bench/seed_agent.py
+	mypy --strict lvsha lab stacks ops tests main.py bench/deploy.py bench/failover.py bench/seed_agent.py
 	mypy --strict bench/lab.py  # apart: its module name is the lab package's
 	mypy --strict --implicit-reexport pyinfra_deploys deploy.py deploy_keepalived.py  # pyinfra's API re-exports host, deploy
 	pytest $(PYTEST_ARGS)

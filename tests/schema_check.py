@@ -9,7 +9,8 @@ from typing import Any, Iterator
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "libvirt-schema.json"
 # Terraform meta-arguments, valid on every resource.
 META_ARGUMENTS = {"provider", "depends_on", "lifecycle", "count", "for_each", "//"}
-SCALARS = {"String": str, "Number": (int, float), "Boolean": bool}
+SCALARS: dict[str, type | tuple[type, ...]] = {"String": str, "Number": (int, float),
+                                               "Boolean": bool}
 
 
 def load_schema() -> dict[str, Any]:

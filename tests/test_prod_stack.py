@@ -6,7 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -112,6 +112,6 @@ def test_cloud_init_documents_parse_and_carry_the_spec() -> None:
 
 def test_missing_public_key_is_a_field_named_error(tmp_path: Path) -> None:
     spec = dataclasses.replace(PROD, ssh=dataclasses.replace(
-        PROD.ssh, private_key=tmp_path / "absent"))
+        PROD.ssh, private_key=PurePosixPath(tmp_path / "absent")))
     with pytest.raises(SpecError, match=r"ssh.private_key: no public key at .*absent.pub"):
         read_public_key(spec)
