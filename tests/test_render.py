@@ -39,6 +39,7 @@ def test_ldirectord_reads_the_rendered_file(spec: ClusterSpec, tmp_path: Path) -
 def test_ldirectord_cf_carries_every_service_field() -> None:
     config = parse(render.ldirectord_cf(RICH))
     assert config.globals["fork"] == "yes"
+    assert config.globals["readdquiescent"] == "yes"
     assert len(config.virtuals) == 3
     for virtual, service in zip(config.virtuals, RICH.services):
         assert virtual.address == f"{RICH.vip.address}:{service.port}"
