@@ -114,3 +114,11 @@ def test_a_real_server_drops_a_leftover_ipvs_service(cluster_deploys: labtools.D
     assert service not in ssh(real, "sudo ipvsadm -S -n")
     ssh(real, "sudo crm_resource --cleanup --quiet")
     assert settled_state().promoted == state.promoted
+
+
+def test_every_node_reschedules_away_from_quiesced_servers(
+        cluster_deploys: labtools.Deploys) -> None:
+    """Any node may become the director. The fault matrix's stop-real-service measures the
+    effect; its power-cycled nodes get the setting from modules-load.d and sysctl.d."""
+    for node in SPEC.nodes:
+        assert ssh(node.name, "cat /proc/sys/net/ipv4/vs/expire_nodest_conn").strip() == "1"
