@@ -136,12 +136,13 @@ def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
 
 
 def probe(layout: Layout, port: int, count: int, interval_s: float,
-          timeout_s: float = probe_module.CONNECT_TIMEOUT_S) -> list[dict[str, Any]]:
+          timeout_s: float = probe_module.CONNECT_TIMEOUT_S,
+          source_port: int = 0) -> list[dict[str, Any]]:
     """Connect to VIP:port from the lab namespace (a client, not a node)."""
     command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
                                    str(layout.spec.vip.address), str(port), str(count),
                                    str(interval_s), str(count * (interval_s + timeout_s) + 10),
-                                   str(timeout_s))
+                                   str(timeout_s), str(source_port))
     output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True,
                             timeout=count * (interval_s + 2 * timeout_s) + 30).stdout
     return [json.loads(line) for line in output.splitlines()]

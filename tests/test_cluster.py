@@ -11,6 +11,7 @@ import pytest
 
 import labtools
 from lab import cluster
+from lvsha import render
 from labtools import LAYOUT, REPO, ssh
 from ops import secrets
 
@@ -116,9 +117,40 @@ def test_a_real_server_drops_a_leftover_ipvs_service(cluster_deploys: labtools.D
     assert settled_state().promoted == state.promoted
 
 
-def test_every_node_reschedules_away_from_quiesced_servers(
+def real_server_weight(director: str, real: str) -> int:
+    table = ssh(director, "sudo ipvsadm -Ln").split("\n")
+    address = f"{SPEC.node(real).address}:{PORT}"
+    return next(int(line.split()[3]) for line in table if line.split()[1:2] == [address])
+
+
+def wait_weight(director: str, real: str, weight: int, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while real_server_weight(director, real) != weight:
+        assert time.monotonic() < deadline, f"{real} never got weight {weight}"
+        time.sleep(2)
+
+
+def test_a_reused_client_port_is_not_sent_to_a_quiesced_server(
         cluster_deploys: labtools.Deploys) -> None:
-    """Any node may become the director. The fault matrix's stop-real-service measures the
-    effect; its power-cycled nodes get the setting from modules-load.d and sysctl.d."""
+    """IPVS keeps an entry per client address and port for two minutes after a connection
+    closes (FIN_WAIT: all a DR director sees). A new connection from the same port met that
+    entry and went to its real server even after ldirectord had quiesced it: refused, 40-65 s
+    after a real service stopped, in the fault matrix. expire_nodest_conn=1 (set by the
+    deploy on every node, since any may direct) reschedules it."""
     for node in SPEC.nodes:
         assert ssh(node.name, "cat /proc/sys/net/ipv4/vs/expire_nodest_conn").strip() == "1"
+    state = settled_state()
+    director, real = state.promoted[0], state.unpromoted[0]
+    served = [r for r in cluster.probe(LAYOUT, PORT, 12, 0.05) if r["answer"] == real]
+    assert served, f"no connection went to {real}"
+    unit = render.demo_unit(SPEC.services[0])
+    ssh(real, f"sudo systemctl stop {unit}")
+    try:
+        wait_weight(director, real, 0)
+        # 3 s: a rescheduled SYN may be dropped once and answered on its retransmission.
+        again = cluster.probe(LAYOUT, PORT, 1, 0, timeout_s=3.0,
+                              source_port=served[-1]["source_port"])[0]
+    finally:
+        ssh(real, f"sudo systemctl start {unit}")
+        wait_weight(director, real, 1)
+    assert again["answer"] in {n.name for n in SPEC.nodes} - {real}, again
