@@ -26,8 +26,10 @@ def attempt(host: str, port: int, timeout_s: float = CONNECT_TIMEOUT_S,
     started = time.monotonic()
     answer, error, used_port = None, None, source_port
     try:
-        connection = socket.create_connection((host, port), timeout=timeout_s,
-                                              source_address=("", source_port))
+        # Bound only when asked: bind() picks ports otherwise than connect() does.
+        connection = socket.create_connection(
+            (host, port), timeout=timeout_s,
+            source_address=("", source_port) if source_port else None)
     except socket.timeout:
         error = "connect timeout"
     except OSError as exc:
