@@ -52,4 +52,4 @@ class LabStack(TerraformStack):
                                            _lab(spec, "node-down", node.name)),
             )
         TerraformOutput(self, "nodes", value={n.name: str(n.address) for n in spec.nodes})
-        TerraformOutput(self, "namespace", value=f"lvsha-{spec.name}")
+        TerraformOutput(self, "namespace", value=Layout(spec).namespace)
