@@ -10,11 +10,13 @@ from pyinfra_deploys import corosync, demo, lvs, packages, preflight
 
 preflight.check_inventory_matches_spec()
 preflight.check_release()
+lvs.packaged_ldirectord_off()
 packages.install()
 corosync.hacluster_password()
 lvs.agent()
 lvs.ldirectord()
 lvs.ipvs_reschedule()
+lvs.real_server_at_boot()
 demo.demo_service()
 corosync.configure()
 lvs.cluster_configuration()

@@ -113,26 +113,125 @@ def any_reachable(layout: Layout) -> str:
     raise RuntimeError("no node answers SSH")
 
 
+def ipvs_table(layout: Layout, director: str) -> dict[str, dict[str, int]]:
+    """The director's IPVS table (`ipvsadm -Ln`): "VIP:port" -> {"address:port": weight}."""
+    output = subprocess.run(vm.ssh_command(layout, layout.spec.node(director), "sudo",
+                                           "ipvsadm", "-Ln"),
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    table: dict[str, dict[str, int]] = {}
+    service: dict[str, int] = {}
+    for line in output.splitlines():
+        words = line.split()
+        if words[:1] in (["TCP"], ["UDP"]):
+            service = table.setdefault(words[1], {})
+        elif words[:1] == ["->"] and words[1] != "RemoteAddress:Port":
+            service[words[1]] = int(words[3])
+    return table
+
+
+def missing_from_table(layout: Layout, table: dict[str, dict[str, int]]) -> list[str]:
+    """Every virtual service or in-service real server (weight > 0) the spec wants and the
+    table lacks; the fallback (127.0.0.1) does not count."""
+    spec, missing = layout.spec, []
+    for service in spec.services:
+        virtual = f"{spec.vip.address}:{service.port}"
+        if virtual not in table:
+            missing.append(f"virtual service {virtual}")
+            continue
+        missing += [f"{node.name} in {virtual}" for node in spec.nodes
+                    if table[virtual].get(f"{node.address}:{service.port}", 0) <= 0]
+    return missing
+
+
 def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
-    """Until every node is online, one is Promoted with ldirectord beside it, nothing failed.
+    """Until every node is online, one is Promoted with ldirectord beside it, nothing failed,
+    and the director's IPVS table holds every service with every node in service.
 
     A deploy returns once the CIB is written; pacemaker then needs a while (promotion,
-    ldirectord's start) before the VIP is served.
+    ldirectord's start and first checks) before the VIP is served by every node. A VIP that
+    answers from the director alone (no IPVS table) is not healthy.
     """
     deadline = time.monotonic() + timeout_s
     names = tuple(sorted(n.name for n in layout.spec.nodes))
     current: ClusterState | None = None
+    missing: list[str] = []
     while True:
         try:
             current = state(layout, any_reachable(layout))
             if (current.online == names and len(current.promoted) == 1
                     and current.ldirectord == current.promoted and not current.failed_actions):
-                return current
+                missing = missing_from_table(layout, ipvs_table(layout, current.promoted[0]))
+                if not missing:
+                    return current
         except (subprocess.SubprocessError, RuntimeError):
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: {current}")
+            raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: {current}; "
+                               f"IPVS table lacks: {missing}")
         time.sleep(5)
+
+
+def operation_times(layout: Layout) -> dict[str, int]:
+    """How long each resource operation last took (ms), as pacemaker recorded it (exec-time
+    in the CIB's status), the longest over the nodes: {"ldirectord start": 23456, ...}.
+    What operation timeouts are sized from."""
+    output = subprocess.run(vm.ssh_command(layout, layout.spec.node(any_reachable(layout)),
+                                           "sudo", "cibadmin", "--query", "--scope", "status"),
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    times: dict[str, int] = {}
+    for resource in ET.fromstring(output).iter("lrm_resource"):
+        for operation in resource.iter("lrm_rsc_op"):
+            key = f"{resource.get('id')} {operation.get('operation')}"
+            times[key] = max(times.get(key, 0), int(operation.get("exec-time", "0")))
+    return times
+
+
+def tally(layout: Layout, port: int, connections: int = 30) -> Counter[str]:
+    """Which node answered each of ``connections`` short connections to VIP:port."""
+    return Counter(r["answer"] or "no answer"
+                   for r in probe(layout, port, connections, 0.05))
+
+
+def unbalanced(layout: Layout, connections: int = 30) -> list[str]:
+    """Services whose connections some node never answered (or that went unanswered)."""
+    names = {n.name for n in layout.spec.nodes}
+    problems = []
+    for service in layout.spec.services:
+        answered = tally(layout, service.port, connections)
+        if set(answered) != names:
+            problems.append(f"{service.name} (port {service.port}): {dict(answered)}")
+    return problems
+
+
+# The packaged unit's daemon and pacemaker's read the same ldirectord.cf; only the cgroup
+# tells them apart (pacemaker's resources run in pacemaker.service's).
+LDIRECTORD_PROCESSES = ("for pid in $(pgrep -x ldirectord); do "
+                        "echo \"$pid $(cut -d: -f3 /proc/$pid/cgroup)\"; done")
+
+
+def ldirectord_processes(layout: Layout) -> dict[str, list[tuple[int, str]]]:
+    """Every node's ldirectord processes, as (pid, cgroup)."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for node in layout.spec.nodes:
+        output = subprocess.run(vm.ssh_command(layout, node, LDIRECTORD_PROCESSES),
+                                capture_output=True, text=True, timeout=60, check=True).stdout
+        found[node.name] = [(int(pid), cgroup) for pid, cgroup in
+                            (line.split(maxsplit=1) for line in output.splitlines())]
+    return found
+
+
+def ldirectord_problems(layout: Layout, director: str) -> list[str]:
+    """ldirectord processes pacemaker did not start, or running anywhere but the director."""
+    problems = []
+    for node, processes in ldirectord_processes(layout).items():
+        for pid, cgroup in processes:
+            if not cgroup.endswith("/pacemaker.service"):
+                problems.append(f"{node}: ldirectord {pid} in {cgroup}, not pacemaker's")
+            elif node != director:
+                problems.append(f"{node}: pacemaker's ldirectord {pid} on a non-director")
+        if node == director and len(processes) != 1:
+            problems.append(f"{node}: the director runs {len(processes)} ldirectord, not 1")
+    return problems
 
 
 def probe(layout: Layout, port: int, count: int, interval_s: float,
@@ -149,20 +248,25 @@ def probe(layout: Layout, port: int, count: int, interval_s: float,
 
 
 def proof(layout: Layout, requests: int = 30) -> None:
-    """Print who is master, the IPVS table, and which node answered each request."""
+    """Print who is master, the IPVS table, which node answered each request and where
+    ldirectord runs; fail unless every node answered and only pacemaker's ldirectord runs."""
     spec = layout.spec
     current = wait_healthy(layout)
+    director = current.promoted[0]
     print(f"nodes online: {', '.join(current.online)}")
-    print(f"lvs Promoted on: {', '.join(current.promoted) or 'none'}; "
-          f"ldirectord on: {', '.join(current.ldirectord) or 'none'}")
-    if current.promoted:
-        table = subprocess.run(vm.ssh_command(layout, spec.node(current.promoted[0]), "sudo",
-                                              "ipvsadm", "-Ln"),
-                               capture_output=True, text=True, timeout=60).stdout
-        print(f"IPVS table on {current.promoted[0]}:\n{table.rstrip()}")
+    print(f"lvs Promoted on: {director}; ldirectord on: {', '.join(current.ldirectord)}")
+    table = subprocess.run(vm.ssh_command(layout, spec.node(director), "sudo", "ipvsadm", "-Ln"),
+                           capture_output=True, text=True, timeout=60).stdout
+    print(f"IPVS table on {director}:\n{table.rstrip()}")
+    problems = []
     for service in spec.services:
-        answers = [r["answer"] for r in probe(layout, service.port, requests, 0.05)]
-        tally = Counter(a or "no answer" for a in answers)
-        answered_by = ", ".join(f"{name} {count}" for name, count in sorted(tally.items()))
+        answered = tally(layout, service.port, requests)
+        answered_by = ", ".join(f"{name} {count}" for name, count in sorted(answered.items()))
         print(f"{requests} connections to {spec.vip.address}:{service.port} from the lab "
               f"namespace: {answered_by}")
+        if set(answered) != {n.name for n in spec.nodes}:
+            problems.append(f"{service.name}: not answered by every node ({answered_by})")
+    ldirectord = ldirectord_problems(layout, director)
+    print("ldirectord: " + ("; ".join(ldirectord) or f"only pacemaker's, on {director}"))
+    if problems + ldirectord:
+        raise SystemExit("lab: the proof failed: " + "; ".join(problems + ldirectord))

@@ -13,9 +13,16 @@ LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
 # pacemaker puts it back. Distinct intervals per role, as pacemaker requires.
 LVS_PROMOTED_MONITOR_S = 5
 LVS_UNPROMOTED_MONITOR_S = 11
-# ldirectord is a perl daemon: under the lab's emulation it needs ~20 s to start.
+# ldirectord is a perl daemon, and the stock agent runs it once per monitor (status), twice
+# per stop (status, stop) and three times per start (status, start, status). Under the lab's
+# emulation on the 3-node lab one run took 18-33 s before PERLIO was set for pacemaker's
+# agents (files/systemd/pacemaker-ldirectord.conf), 10-15 s after: starts and stops then
+# timed out at 60 s right after a first deploy, and a failed stop blocks the resource.
+# Timeouts: twice the longest measured run per call, and tests/test_faults.py reports
+# pacemaker's own exec-time of each operation after every fault to check them against.
 LDIRECTORD_MONITOR_S = 20
-LDIRECTORD_START_TIMEOUT_S = 60
+LDIRECTORD_MONITOR_TIMEOUT_S = 60
+LDIRECTORD_START_TIMEOUT_S = 120
 OCF_PROVIDER = "lvsha"
 OCF_AGENT_DIR = f"/usr/lib/ocf/resource.d/{OCF_PROVIDER}"
 
@@ -55,6 +62,14 @@ def demo_unit(service: Service) -> str:
     return f"lvsha-demo-{service.port}.service"
 
 
+REAL_SERVER_UNIT = "lvsha-real-server.service"
+
+
+def real_server_unit(spec: ClusterSpec) -> str:
+    """The boot unit that makes a node a real server (VIP on lo) before its services start."""
+    return render_template("lvsha-real-server.service.j2", vip=spec.vip.address, nic=spec.nic)
+
+
 def ldirectord_cf(spec: ClusterSpec) -> str:
     return render_template(
         "ldirectord.cf.j2", spec=spec, checks={s.name: _ldirectord_check(s) for s in spec.services}
@@ -84,5 +99,6 @@ def cib_configuration(spec: ClusterSpec) -> str:
         lvs_promoted_monitor_s=LVS_PROMOTED_MONITOR_S,
         lvs_unpromoted_monitor_s=LVS_UNPROMOTED_MONITOR_S,
         ldirectord_monitor_s=LDIRECTORD_MONITOR_S,
+        ldirectord_monitor_timeout_s=LDIRECTORD_MONITOR_TIMEOUT_S,
         ldirectord_start_timeout_s=LDIRECTORD_START_TIMEOUT_S,
     )

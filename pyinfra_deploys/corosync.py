@@ -60,18 +60,24 @@ def configure() -> None:
         src=str(FILES / "systemd" / "corosync-lost.conf"),
         dest="/etc/systemd/system/corosync.service.d/lvsha.conf", mode="644",
     )
-    systemd.daemon_reload(name="Reload systemd units", _if=any_changed(reset_unit, on_failure))
-    changed = any_changed(authkey, conf)
-    for service in ("corosync", "pacemaker"):
+    perlio = files.put(
+        name="Start ldirectord in one perl process (PERLIO for pacemaker's agents)",
+        src=str(FILES / "systemd" / "pacemaker-ldirectord.conf"),
+        dest="/etc/systemd/system/pacemaker.service.d/lvsha.conf", mode="644",
+    )
+    systemd.daemon_reload(name="Reload systemd units",
+                          _if=any_changed(reset_unit, on_failure, perlio))
+    changed, pacemaker_changed = any_changed(authkey, conf), any_changed(authkey, conf, perlio)
+    for service, restart_if in (("corosync", changed), ("pacemaker", pacemaker_changed)):
         systemd.service(name=f"Start and enable {service}", service=service, running=True,
                         enabled=True)
         if not first_setup:
             systemd.service(name=f"Restart {service} for the new config", service=service,
-                            restarted=True, _if=changed)
+                            restarted=True, _if=restart_if)
     files.put(name=f"Install {WAIT_CLUSTER}", src=str(FILES / "bin" / "lvsha-wait-cluster"),
               dest=WAIT_CLUSTER, user="root", group="root", mode="755")
     server.shell(name=f"Wait for quorum and a DC (at most {QUORUM_WAIT_S} s)",
-                 commands=[f"{WAIT_CLUSTER} {QUORUM_WAIT_S}"], _if=changed)
+                 commands=[f"{WAIT_CLUSTER} {QUORUM_WAIT_S}"], _if=pacemaker_changed)
 
 
 @deploy("Set the hacluster password")

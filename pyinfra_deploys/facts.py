@@ -39,3 +39,19 @@ class ShadowHash(_TextFact):
 
     def command(self, user: str) -> str:
         return f"getent shadow {user} | cut -d: -f2"
+
+
+class UnmanagedLdirectord(FactBase[list[int]]):
+    """ldirectord daemons pacemaker did not start: those outside pacemaker.service's cgroup
+    (a packaged unit's, or one started by hand). Both would read the same ldirectord.cf."""
+
+    @staticmethod
+    def default() -> list[int]:
+        return []
+
+    def command(self) -> str:
+        return ("for pid in $(pgrep -x ldirectord); do "
+                "grep -qs '/pacemaker.service$' /proc/$pid/cgroup || echo $pid; done")
+
+    def process(self, output: list[str]) -> list[int]:
+        return [int(line) for line in output if line.strip().isdigit()]

@@ -10,11 +10,17 @@ from pyinfra.operations import files, server, systemd
 
 from lvsha import cib, render
 from pyinfra_deploys import context
-from pyinfra_deploys.facts import CibSection
+from pyinfra_deploys.facts import CibSection, UnmanagedLdirectord
 from lvsha.paths import FILES
 
 
 IPVS_MODULES_LOAD = "/etc/modules-load.d/lvsha-ipvs.conf"
+PACKAGED_LDIRECTORD_UNIT = "/etc/systemd/system/ldirectord.service"
+# SIGTERM lets ldirectord remove its IPVS services (a stray on a real server made some);
+# SIGKILL only if it has not gone after a minute.
+STOP_EVERY_LDIRECTORD = (
+    "pkill -TERM -x ldirectord; for _ in $(seq 60); do pgrep -x ldirectord >/dev/null || break; "
+    "sleep 1; done; pkill -KILL -x ldirectord; rm -f /run/ldirectord.ldirectord.pid")
 IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
 
 
@@ -29,10 +35,41 @@ def ldirectord() -> None:
     spec = context.spec()
     files.put(name=f"Deploy {render.LDIRECTORD_CF}", src=StringIO(render.ldirectord_cf(spec)),
               dest=render.LDIRECTORD_CF, user="root", group="root", mode="644")
-    # Pacemaker runs ldirectord (ocf:heartbeat:ldirectord) on the Promoted node only;
-    # Debian's own unit would start it everywhere.
-    systemd.service(name="Stop and disable the packaged ldirectord unit", service="ldirectord",
-                    running=False, enabled=False)
+
+
+@deploy("Keep every ldirectord but pacemaker's off")
+def packaged_ldirectord_off() -> None:
+    """Pacemaker runs ldirectord on the Promoted node only. Debian's unit, enabled by the
+    package, would start one on every node against the same ldirectord.cf; at a slow first
+    boot its start timed out and, with the unit's KillMode=none, its daemon ran on unmanaged
+    (measured on a 5-node lab), so disabling or stopping the unit is not enough. Masked before
+    the package is installed, no boot, upgrade or `systemctl start` can bring it up."""
+    masked = files.link(name="Mask the packaged ldirectord unit", path=PACKAGED_LDIRECTORD_UNIT,
+                        target="/dev/null")
+    systemd.daemon_reload(name="Reload systemd for the masked unit", _if=masked.did_change)
+    strays = host.get_fact(UnmanagedLdirectord, _sudo=True)
+    if strays:
+        # A stray and pacemaker's ldirectord share one pid file, so pacemaker may have taken
+        # the stray for its own, or lose track of its own once the stray's exit removes the
+        # file: stop every ldirectord here, then let pacemaker probe and start its own anew.
+        server.shell(name=f"Stop the ldirectord pacemaker did not start (pid {strays})",
+                     commands=[STOP_EVERY_LDIRECTORD,
+                               "if cibadmin --query --xpath \"//primitive[@id='ldirectord']\" "
+                               ">/dev/null 2>&1; then crm_resource --refresh --resource "
+                               "ldirectord --quiet; fi"])
+
+
+@deploy("Make the node a real server at boot")
+def real_server_at_boot() -> None:
+    # Enabled, never started here: at run time the lvs agent owns the VIP, and on the
+    # director this unit would put it on lo beside the NIC.
+    unit = files.put(name=f"Deploy {render.REAL_SERVER_UNIT}",
+                     src=StringIO(render.real_server_unit(context.spec())),
+                     dest=f"/etc/systemd/system/{render.REAL_SERVER_UNIT}", mode="644")
+    systemd.daemon_reload(name=f"Reload systemd for {render.REAL_SERVER_UNIT}",
+                          _if=unit.did_change)
+    systemd.service(name=f"Enable {render.REAL_SERVER_UNIT} (not started)",
+                    service=render.REAL_SERVER_UNIT, running=None, enabled=True)
 
 
 @deploy("Keep new connections off quiesced real servers")

@@ -166,3 +166,41 @@ def test_a_reused_client_port_is_not_sent_to_a_quiesced_server(
         ssh(real, f"sudo systemctl start {unit}")
         wait_weight(director, real, 1)
     assert again["answer"] in {n.name for n in SPEC.nodes} - {real}, again
+
+
+def test_only_pacemakers_ldirectord_runs(cluster_deploys: labtools.Deploys) -> None:
+    """One ldirectord in the whole cluster, on the director, started by pacemaker; the
+    packaged unit masked everywhere (from the image on, and by the deploy)."""
+    director = settled_state().promoted[0]
+    assert cluster.ldirectord_problems(LAYOUT, director) == []
+    for node in SPEC.nodes:
+        assert ssh(node.name, "systemctl is-enabled ldirectord || true").strip() == "masked"
+
+
+def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
+        cluster_deploys: labtools.Deploys) -> None:
+    """At a slow first boot the packaged ldirectord.service timed out and, its KillMode=none,
+    left a daemon nobody managed, reading lvsha's ldirectord.cf (seen on a 5-node lab). Made so
+    here on a real server: the unit unmasked and given a start timeout shorter than
+    ldirectord's start. The deploy then leaves the node as if that had never happened."""
+    state = settled_state()
+    real = state.unpromoted[0]
+    drop_in = "/run/systemd/system/ldirectord.service.d/slow-first-boot.conf"
+    ssh(real, f"sudo systemctl unmask ldirectord && sudo mkdir -p {drop_in.rsplit('/', 1)[0]} "
+        f"&& printf '[Service]\\nTimeoutStartSec=1\\n' | sudo tee {drop_in} >/dev/null "
+        "&& sudo systemctl daemon-reload && { sudo systemctl start ldirectord || true; }")
+    try:
+        assert ssh(real, "systemctl show -P Result ldirectord").strip() == "timeout"
+        strays = [p for p in cluster.ldirectord_processes(LAYOUT)[real]
+                  if not p[1].endswith("/pacemaker.service")]
+        assert strays, "the timed-out unit left no ldirectord behind; the fault did not happen"
+        report = cluster.deploy(LAYOUT)
+        assert any("ldirectord pacemaker did not start" in name
+                   for name in cluster.changed_operations(report))
+    finally:
+        ssh(real, f"sudo rm -f {drop_in} && sudo systemctl daemon-reload")
+    ssh(real, "sudo crm_resource --cleanup --quiet")
+    director = settled_state().promoted[0]
+    assert cluster.ldirectord_problems(LAYOUT, director) == []
+    assert ssh(real, "systemctl is-enabled ldirectord || true").strip() == "masked"
+    assert cluster.unbalanced(LAYOUT) == []

@@ -135,3 +135,27 @@ def test_pacemaker_accepts_the_cib(env: str, tmp_path: Path) -> None:
     result = subprocess.run(["crm_verify", "--xml-file", str(path)], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stderr
+
+
+def unit_directives(text: str) -> dict[str, list[str]]:
+    """A systemd unit's directives, each with every value it is given (ExecStart repeats)."""
+    directives: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            directives.setdefault(key, []).append(value)
+    return directives
+
+
+@pytest.mark.parametrize("spec", [LAB, RICH], ids=["lab", "rich"])
+def test_the_boot_unit_makes_a_real_server_before_the_network(spec: ClusterSpec) -> None:
+    """What the lvs agent's start does (VIP/32 on lo, arp_ignore=1, arp_announce=2), at boot,
+    ordered before the network and so before any real service."""
+    unit = unit_directives(render.real_server_unit(spec))
+    assert unit["Before"] == ["network-pre.target"] and unit["DefaultDependencies"] == ["no"]
+    sysctl, address = (command.split() for command in unit["ExecStart"])
+    assert sorted(sysctl[3:]) == sorted(f"net.ipv4.conf.{conf}.{key}"
+                                        for conf in ("all", "lo")
+                                        for key in ("arp_ignore=1", "arp_announce=2"))
+    assert address == ["/sbin/ip", "address", "replace", f"{spec.vip.address}/32", "dev", "lo"]
+    assert unit["WantedBy"] == ["multi-user.target"]
