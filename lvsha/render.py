@@ -18,7 +18,7 @@ LVS_UNPROMOTED_MONITOR_S = 11
 # emulation on the 3-node lab one run took 18-33 s before PERLIO was set for pacemaker's
 # agents (files/systemd/pacemaker-ldirectord.conf), 10-15 s after: starts and stops then
 # timed out at 60 s right after a first deploy, and a failed stop blocks the resource.
-# Timeouts: twice the longest measured run per call, and tests/test_faults.py reports
+# Timeouts leave at least twice the longest measured run per call; tests/test_faults.py reports
 # pacemaker's own exec-time of each operation after every fault to check them against.
 LDIRECTORD_MONITOR_S = 20
 LDIRECTORD_MONITOR_TIMEOUT_S = 60
