@@ -15,6 +15,7 @@ from typing import Any
 from lab import network, vm
 from lab import probe as probe_module
 from lab.layout import Layout
+from lvsha import render
 from lvsha.paths import REPO
 
 
@@ -203,20 +204,15 @@ def unbalanced(layout: Layout, connections: int = 30) -> list[str]:
     return problems
 
 
-# The packaged unit's daemon and pacemaker's read the same ldirectord.cf; only the cgroup
-# tells them apart (pacemaker's resources run in pacemaker.service's).
-LDIRECTORD_PROCESSES = ("for pid in $(pgrep -x ldirectord); do "
-                        "echo \"$pid $(cut -d: -f3 /proc/$pid/cgroup)\"; done")
-
-
 def ldirectord_processes(layout: Layout) -> dict[str, list[tuple[int, str]]]:
-    """Every node's ldirectord processes, as (pid, cgroup)."""
+    """Every node's ldirectord daemons, as (pid, cgroup): the packaged unit's and pacemaker's
+    read the same ldirectord.cf, and only the cgroup tells them apart."""
     found: dict[str, list[tuple[int, str]]] = {}
     for node in layout.spec.nodes:
-        output = subprocess.run(vm.ssh_command(layout, node, LDIRECTORD_PROCESSES),
+        output = subprocess.run(vm.ssh_command(layout, node, render.LDIRECTORD_DAEMONS),
                                 capture_output=True, text=True, timeout=60, check=True).stdout
-        found[node.name] = [(int(pid), cgroup) for pid, cgroup in
-                            (line.split(maxsplit=1) for line in output.splitlines())]
+        found[node.name] = [(int(pid), cgroup) for pid, _, cgroup in
+                            (line.partition(" ") for line in output.splitlines())]
     return found
 
 

@@ -9,6 +9,13 @@ from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, NoFe
 from lvsha.paths import TEMPLATES
 
 LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
+# "pid cgroup" of every ldirectord daemon on a node: those started with `start`, not the
+# `status` and `stop` runs the agent makes (one is alive during most monitors under emulation).
+# Pacemaker's daemon runs in pacemaker.service's cgroup (v2); the packaged unit's, in its own.
+LDIRECTORD_DAEMONS = (
+    "for pid in $(pgrep -x ldirectord); do "
+    "case \"$(tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null)\" in *' start '|*' restart ') "
+    "echo \"$pid $(sed -n 's/^0:://p' /proc/$pid/cgroup 2>/dev/null)\";; esac; done")
 # The Promoted monitor finds a VIP that left the NIC (ifdown; ifup): the shorter, the sooner
 # pacemaker puts it back. Distinct intervals per role, as pacemaker requires.
 LVS_PROMOTED_MONITOR_S = 5

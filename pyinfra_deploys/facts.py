@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pyinfra.api import FactBase
 
+from lvsha import render
+
 
 class _TextFact(FactBase[str]):
     """A command's output as text; '' when it printed nothing."""
@@ -50,8 +52,8 @@ class UnmanagedLdirectord(FactBase[list[int]]):
         return []
 
     def command(self) -> str:
-        return ("for pid in $(pgrep -x ldirectord); do "
-                "grep -qs '/pacemaker.service$' /proc/$pid/cgroup || echo $pid; done")
+        return render.LDIRECTORD_DAEMONS
 
     def process(self, output: list[str]) -> list[int]:
-        return [int(line) for line in output if line.strip().isdigit()]
+        return [int(pid) for pid, _, cgroup in (line.partition(" ") for line in output)
+                if pid.isdigit() and not cgroup.endswith("/pacemaker.service")]
