@@ -15,13 +15,13 @@ from lvsha.paths import FILES
 
 
 IPVS_MODULES_LOAD = "/etc/modules-load.d/lvsha-ipvs.conf"
+IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
 PACKAGED_LDIRECTORD_UNIT = "/etc/systemd/system/ldirectord.service"
 # SIGTERM lets ldirectord remove its IPVS services (a stray on a real server made some);
 # SIGKILL only if it has not gone after a minute.
 STOP_EVERY_LDIRECTORD = (
     "pkill -TERM -x ldirectord; for _ in $(seq 60); do pgrep -x ldirectord >/dev/null || break; "
     "sleep 1; done; pkill -KILL -x ldirectord; rm -f /run/ldirectord.ldirectord.pid")
-IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
 
 
 @deploy("Install the lvs OCF agent")
