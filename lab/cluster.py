@@ -188,20 +188,26 @@ def operation_times(layout: Layout) -> dict[str, int]:
 
 
 def tally(layout: Layout, port: int, connections: int = 30) -> Counter[str]:
-    """Which node answered each of ``connections`` short connections to VIP:port."""
+    """Which node answered each of ``connections`` sessions to VIP:port, all held open until
+    the last one answered: a least-connection scheduler spreads sessions over every real
+    server in service, where short connections all go to a server that has just come back
+    (the others still count two minutes of closed ones)."""
     return Counter(r["answer"] or "no answer"
-                   for r in probe(layout, port, connections, 0.05))
+                   for r in probe(layout, port, connections, 0.05, hold=True))
 
 
-def unbalanced(layout: Layout, connections: int = 30) -> list[str]:
-    """Services whose connections some node never answered (or that went unanswered)."""
+def tallies(layout: Layout, connections: int = 30) -> dict[str, Counter[str]]:
+    """`tally` for every service, by service name."""
+    return {s.name: tally(layout, s.port, connections) for s in layout.spec.services}
+
+
+def unbalanced(layout: Layout, answered: dict[str, Counter[str]] | None = None) -> list[str]:
+    """Services whose sessions (`tallies`, taken now unless given) some node never answered,
+    or that went unanswered."""
+    answered = tallies(layout) if answered is None else answered
     names = {n.name for n in layout.spec.nodes}
-    problems = []
-    for service in layout.spec.services:
-        answered = tally(layout, service.port, connections)
-        if set(answered) != names:
-            problems.append(f"{service.name} (port {service.port}): {dict(answered)}")
-    return problems
+    return [f"{service}: {dict(counts)}" for service, counts in answered.items()
+            if set(counts) != names]
 
 
 def ldirectord_processes(layout: Layout) -> dict[str, list[tuple[int, str]]]:
@@ -231,15 +237,15 @@ def ldirectord_problems(layout: Layout, director: str) -> list[str]:
 
 
 def probe(layout: Layout, port: int, count: int, interval_s: float,
-          timeout_s: float = probe_module.CONNECT_TIMEOUT_S,
-          source_port: int = 0) -> list[dict[str, Any]]:
+          timeout_s: float = probe_module.CONNECT_TIMEOUT_S, source_port: int = 0,
+          hold: bool = False) -> list[dict[str, Any]]:
     """Connect to VIP:port from the lab namespace (a client, not a node)."""
-    command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
-                                   str(layout.spec.vip.address), str(port), str(count),
-                                   str(interval_s), str(count * (interval_s + timeout_s) + 10),
-                                   str(timeout_s), str(source_port))
+    max_seconds = count * (interval_s + timeout_s) + 10
+    command = network.in_namespace(layout, *probe_module.command(
+        str(layout.spec.vip.address), port, count, interval_s, max_seconds=max_seconds,
+        timeout_s=timeout_s, source_port=source_port, hold=hold))
     output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True,
-                            timeout=count * (interval_s + 2 * timeout_s) + 30).stdout
+                            timeout=max_seconds + 20).stdout
     return [json.loads(line) for line in output.splitlines()]
 
 
@@ -254,14 +260,12 @@ def proof(layout: Layout, requests: int = 30) -> None:
     table = subprocess.run(vm.ssh_command(layout, spec.node(director), "sudo", "ipvsadm", "-Ln"),
                            capture_output=True, text=True, timeout=60).stdout
     print(f"IPVS table on {director}:\n{table.rstrip()}")
-    problems = []
+    answered = tallies(layout, requests)
     for service in spec.services:
-        answered = tally(layout, service.port, requests)
-        answered_by = ", ".join(f"{name} {count}" for name, count in sorted(answered.items()))
-        print(f"{requests} connections to {spec.vip.address}:{service.port} from the lab "
-              f"namespace: {answered_by}")
-        if set(answered) != {n.name for n in spec.nodes}:
-            problems.append(f"{service.name}: not answered by every node ({answered_by})")
+        counts = ", ".join(f"{node} {n}" for node, n in sorted(answered[service.name].items()))
+        print(f"{requests} sessions to {spec.vip.address}:{service.port} from the lab "
+              f"namespace: {counts}")
+    problems = [f"not answered by every node: {p}" for p in unbalanced(layout, answered)]
     ldirectord = ldirectord_problems(layout, director)
     print("ldirectord: " + ("; ".join(ldirectord) or f"only pacemaker's, on {director}"))
     if problems + ldirectord:

@@ -11,12 +11,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from lab import cluster, network, vm
+from lab import cluster, network, probe, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import render
@@ -195,8 +194,9 @@ def budget(layout: Layout, fault: str) -> Budget:
     }[fault]
 
 
-def recover(layout: Layout, fault: str, broken: str) -> None:
-    """Bring the broken node back and clear failure history, so the next fault starts clean."""
+def recover(layout: Layout, fault: str, broken: str) -> cluster.ClusterState:
+    """Bring the broken node back and clear failure history, so the next fault starts clean;
+    the healthy cluster's state."""
     if fault in POWER_CYCLE:
         vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-corosync":
@@ -208,7 +208,7 @@ def recover(layout: Layout, fault: str, broken: str) -> None:
         start_real_service(layout, broken)
     run_on(layout, cluster.any_reachable(layout), "sudo crm_resource --cleanup --quiet",
            check=False)
-    cluster.wait_healthy(layout)
+    return cluster.wait_healthy(layout)
 
 
 # How long the client keeps probing after the budget's end, so that "recovered" means the VIP
@@ -225,10 +225,9 @@ def measure(layout: Layout, fault: str, node: str) -> Outage:
 def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float) -> Outage:
     """Probe the VIP for ``watch_s`` seconds, calling ``inject`` after a short baseline."""
     port = layout.spec.services[0].port
-    command = network.in_namespace(layout, sys.executable, "-m", "lab.probe",
-                                   str(layout.spec.vip.address), str(port),
-                                   str(int(watch_s / PROBE_INTERVAL_S)), str(PROBE_INTERVAL_S),
-                                   str(watch_s))
+    command = network.in_namespace(layout, *probe.command(
+        str(layout.spec.vip.address), port, int(watch_s / PROBE_INTERVAL_S), PROBE_INTERVAL_S,
+        max_seconds=watch_s))
     started = time.monotonic()
     prober = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
