@@ -29,9 +29,10 @@ lab-down: setup
 lab-status: setup
 	$(PYTHON) -m lab lab status
 
-# Type-check everything (the bench and lab scripts run only with a lab, so this is their
-# fast check), then every test tier (lab tests included).
+# Lint (ruff, imports sorted) and type-check everything (the bench and lab scripts run only
+# with a lab, so this is their fast check), then every test tier (lab tests included).
 test: setup
+	ruff check .
 	mypy --strict lvsha lab stacks ops tests main.py bench/deploy.py bench/failover.py bench/seed_agent.py
 	mypy --strict bench/lab.py  # apart: its module name is the lab package's
 	mypy --strict --implicit-reexport pyinfra_deploys deploy.py deploy_keepalived.py  # pyinfra's API re-exports host, deploy

@@ -1,4 +1,5 @@
-"""The CDKTF app: one stack per environment, each built from that environment's spec."""
+"""The CDKTF app: one stack per environment, each built from that environment's spec on the
+platform it names."""
 
 import warnings
 
@@ -8,12 +9,16 @@ warnings.filterwarnings("ignore", message="Typeguard cannot check")
 from cdktf import App  # noqa: E402
 
 from lvsha import environments  # noqa: E402
+from lvsha.spec import Platform  # noqa: E402
 from ops.keys import read_public_key  # noqa: E402
 from stacks.lab import LabStack  # noqa: E402
 from stacks.prod import ProdStack  # noqa: E402
 
 app = App()
-prod = environments.load("prod")
-ProdStack(app, "prod", spec=prod, public_key=read_public_key(prod))
-LabStack(app, "lab", spec=environments.load("lab"))
+for name in environments.NAMES:
+    spec = environments.load(name)
+    if spec.platform is Platform.LAB:
+        LabStack(app, name, spec=spec)
+    else:
+        ProdStack(app, name, spec=spec, public_key=read_public_key(spec))
 app.synth()

@@ -33,7 +33,7 @@ LAYOUT = Layout(environments.load("lab"))
 
 def runs(count: int, fault: str, director: Callable[[], str],
          measure: Callable[[str, str], faults.Outage],
-         recover: Callable[[str, str], None]) -> list[faults.Outage]:
+         recover: Callable[[str, str], object]) -> list[faults.Outage]:
     outages = []
     for _ in range(count):
         node = faults.target(LAYOUT, fault, director())

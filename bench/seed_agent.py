@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from lab import cluster, faults, vm  # noqa: E402
 from lab.layout import Layout  # noqa: E402
-from lvsha import environments, render  # noqa: E402
+from lvsha import environments, footprint  # noqa: E402
 
 LAYOUT = Layout(environments.load("lab"))
 SEED_AGENT = REPO / "bench" / "seed" / "lvs"
@@ -28,7 +28,7 @@ FAULT = "nic-bounced"
 
 
 def install_seed_agent() -> None:
-    agent = f"{render.OCF_AGENT_DIR}/lvs"
+    agent = footprint.LVS.agent.path
     for node in LAYOUT.spec.nodes:
         subprocess.run(vm.ssh_command(LAYOUT, node, f"sudo tee {agent} >/dev/null"),
                        input=SEED_AGENT.read_text(), text=True, check=True, timeout=60)

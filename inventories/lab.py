@@ -1,7 +1,6 @@
-"""pyinfra inventory for the lab environment, built from its spec: `pyinfra inventories/lab.py ...`."""
-
-from pathlib import Path
+"""pyinfra inventory for the lab environment, built from its spec:
+`pyinfra inventories/lab.py ...`."""
 
 from lvsha import environments, inventory
 
-nodes = inventory.hosts(environments.load("lab"), Path(__file__).resolve().parent.parent)
+nodes = inventory.hosts(environments.load("lab"))

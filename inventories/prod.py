@@ -1,7 +1,6 @@
-"""pyinfra inventory for the prod environment, built from its spec: `pyinfra inventories/prod.py ...`."""
-
-from pathlib import Path
+"""pyinfra inventory for the prod environment, built from its spec:
+`pyinfra inventories/prod.py ...`."""
 
 from lvsha import environments, inventory
 
-nodes = inventory.hosts(environments.load("prod"), Path(__file__).resolve().parent.parent)
+nodes = inventory.hosts(environments.load("prod"))

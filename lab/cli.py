@@ -10,11 +10,22 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 
 from lab import cluster, image, network, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import environments
+from lvsha.spec import Platform
+
+# The verbs the lab stack's Terraform provisioners call (stacks/lab.py).
+IMAGE, NETWORK_UP, NETWORK_DOWN, NODE_UP, NODE_DOWN = (
+    "image", "network-up", "network-down", "node-up", "node-down")
+
+
+def command_line(env: str, verb: str, *args: str) -> list[str]:
+    """`python -m lab ENV VERB ARGS...` with this interpreter."""
+    return [sys.executable, "-m", "lab", env, verb, *args]
 
 
 def recorded_nodes(layout: Layout) -> list[str]:
@@ -58,12 +69,12 @@ def status(layout: Layout) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab", description=__doc__)
-    parser.add_argument("env", choices=environments.NAMES)
+    parser.add_argument("env", choices=[name for name in environments.NAMES
+                                        if environments.load(name).platform is Platform.LAB])
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("image", "up", "down", "network-up", "network-down", "deploy", "proof"):
+    for name in (IMAGE, "up", "down", NETWORK_UP, NETWORK_DOWN, "deploy", "proof", "status"):
         commands.add_parser(name)
-    commands.add_parser("status")
-    for name in ("node-up", "node-down"):
+    for name in (NODE_UP, NODE_DOWN):
         commands.add_parser(name).add_argument("node")
     ssh = commands.add_parser("ssh", help="run a command on a node, from inside the lab")
     ssh.add_argument("node")
@@ -72,16 +83,16 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout(environments.load(args.env))
     spec = layout.spec
 
-    if args.command == "image":
+    if args.command == IMAGE:
         image.build()
-    elif args.command == "network-up":
+    elif args.command == NETWORK_UP:
         network.up(layout)
-    elif args.command == "network-down":
+    elif args.command == NETWORK_DOWN:
         network.down(layout)
-    elif args.command == "node-up":
+    elif args.command == NODE_UP:
         vm.start(layout, spec.node(args.node))
         vm.wait_ready(layout, spec.node(args.node))
-    elif args.command == "node-down":
+    elif args.command == NODE_DOWN:
         vm.down(layout, spec.node(args.node))
     elif args.command == "up":
         image.build()

@@ -15,9 +15,8 @@ from typing import Any
 from lab import network, vm
 from lab import probe as probe_module
 from lab.layout import Layout
-from lvsha import render
+from lvsha import footprint
 from lvsha.paths import REPO
-
 
 # pyinfra's SSH connections have no keepalive: a node that reboots while a command runs on it
 # hangs the deploy forever. A first deploy on fresh lab VMs takes 2-2.5 min (bench/deploy.py).
@@ -36,7 +35,8 @@ def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
         # Always bytes, whatever text= says.
         sys.stderr.write((timeout.stderr or b"").decode(errors="replace")[-6000:])
         raise SystemExit(f"lab: the deploy did not finish in {DEPLOY_TIMEOUT_S} s (a node that "
-                         "rebooted mid-deploy leaves pyinfra waiting on its dead connection)")
+                         "rebooted mid-deploy leaves pyinfra waiting on its dead connection)"
+                         ) from None
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-6000:])
         raise SystemExit(f"lab: the deploy failed (exit {result.returncode})")
@@ -66,14 +66,15 @@ def state(layout: Layout, node_name: str | None = None) -> ClusterState:
                                            "--output-as=xml"),
                             capture_output=True, text=True, timeout=60, check=True).stdout
     root = ET.fromstring(output)
-    lvs = [r for r in root.iter("resource") if r.get("resource_agent") == "ocf:lvsha:lvs"]
+    lvs = [r for r in root.iter("resource")
+           if r.get("resource_agent") == footprint.LVS.agent.name]
 
     def hosts(resources: list[ET.Element], role: str) -> tuple[str, ...]:
         return tuple(sorted(n.get("name", "") for r in resources
                             if r.get("role") == role and r.get("active") == "true"
                             for n in r.iter("node")))
 
-    ldirectord = [r for r in root.iter("resource") if r.get("id") == "ldirectord"]
+    ldirectord = [r for r in root.iter("resource") if r.get("id") == footprint.LDIRECTORD.id]
     return ClusterState(
         online=tuple(sorted(n.get("name", "") for n in root.iter("node")
                             if n.get("online") == "true" and n.get("type") == "member")),
@@ -215,7 +216,7 @@ def ldirectord_processes(layout: Layout) -> dict[str, list[tuple[int, str]]]:
     read the same ldirectord.cf, and only the cgroup tells them apart."""
     found: dict[str, list[tuple[int, str]]] = {}
     for node in layout.spec.nodes:
-        output = subprocess.run(vm.ssh_command(layout, node, render.LDIRECTORD_DAEMONS),
+        output = subprocess.run(vm.ssh_command(layout, node, footprint.LDIRECTORD_DAEMONS),
                                 capture_output=True, text=True, timeout=60, check=True).stdout
         found[node.name] = [(int(pid), cgroup) for pid, _, cgroup in
                             (line.partition(" ") for line in output.splitlines())]
@@ -227,7 +228,7 @@ def ldirectord_problems(layout: Layout, director: str) -> list[str]:
     problems = []
     for node, processes in ldirectord_processes(layout).items():
         for pid, cgroup in processes:
-            if not cgroup.endswith("/pacemaker.service"):
+            if not cgroup.endswith(footprint.PACEMAKER_CGROUP_SUFFIX):
                 problems.append(f"{node}: ldirectord {pid} in {cgroup}, not pacemaker's")
             elif node != director:
                 problems.append(f"{node}: pacemaker's ldirectord {pid} on a non-director")

@@ -12,14 +12,16 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from lab import cluster, network, probe, vm
 from lab.layout import Layout
 from lab.progress import step
-from lvsha import render
+from lvsha import footprint
 from lvsha.paths import REPO
+from lvsha.spec import Service
 
 PROBE_INTERVAL_S = 0.2
 BASELINE_S = 3.0
@@ -121,13 +123,19 @@ def kill_ldirectord(layout: Layout, node: str) -> None:
     run_on(layout, node, "sudo pkill -9 -f '[l]directord'")
 
 
+def probed_service(layout: Layout) -> Service:
+    """The service whose VIP:port the client probes, and whose real server a fault stops."""
+    return layout.spec.services[0]
+
+
 def stop_real_service(layout: Layout, node: str) -> None:
-    run_on(layout, node, f"sudo systemctl stop {render.demo_unit(layout.spec.services[0])}")
+    unit = footprint.demo_unit(probed_service(layout).port)
+    run_on(layout, node, f"sudo systemctl stop {unit}")
 
 
 def start_real_service(layout: Layout, node: str) -> None:
     """Undoes stop_real_service."""
-    run_on(layout, node, f"sudo systemctl start {render.demo_unit(layout.spec.services[0])}")
+    run_on(layout, node, f"sudo systemctl start {footprint.demo_unit(probed_service(layout).port)}")
 
 
 FAULTS: dict[str, Callable[[Layout, str], None]] = {
@@ -170,15 +178,15 @@ def budget(layout: Layout, fault: str) -> Budget:
     answering ARP for the VIP until its pacemaker returns and demotes it. Failures may go on
     that long, but never as a long gap.
     """
-    token_s = layout.spec.corosync.token_ms / 1000
-    check = layout.spec.services[0]
+    token_s, ldirectord = layout.spec.corosync.token_ms / 1000, footprint.LDIRECTORD
+    check = probed_service(layout)
     failover = token_s * 2.2 + TRANSITION_S
     quiesce = (check.check_interval + check.check_timeout) * EMULATION_FACTOR
     director_lost = Budget(failover, failover + quiesce)
     # The director's monitor finds the VIP gone, then pacemaker recovers the instance in place:
     # two transitions (ldirectord, demote, stop; then start, promote) where a failover has one.
     # Measured with a 10 s monitor: gaps of 16.8, 18.0 and 25.2 s.
-    vip_lost = render.LVS_PROMOTED_MONITOR_S + 2 * TRANSITION_S
+    vip_lost = footprint.LVS.operation("monitor", "Promoted").interval_s + 2 * TRANSITION_S
     return {
         "kill-vm": director_lost,
         "nic-down": director_lost,
@@ -187,8 +195,8 @@ def budget(layout: Layout, fault: str) -> Budget:
         "kill-pacemaker": director_lost,
         # Pacemaker notices within a monitor interval and restarts ldirectord, which rebuilds
         # the IPVS table (measured: 3 failed probes, none longer than 0.9 s, over 24 s).
-        "kill-ldirectord": Budget(3.0, render.LDIRECTORD_MONITOR_S
-                                  + render.LDIRECTORD_START_TIMEOUT_S),
+        "kill-ldirectord": Budget(3.0, ldirectord.operation("monitor").interval_s
+                                  + ldirectord.operation("start").timeout_s),
         # Refused connections to the stopped server, never several in a row (measured 0.45 s).
         "stop-real-service": Budget(3.0, quiesce),
     }[fault]
@@ -224,7 +232,7 @@ def measure(layout: Layout, fault: str, node: str) -> Outage:
 
 def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float) -> Outage:
     """Probe the VIP for ``watch_s`` seconds, calling ``inject`` after a short baseline."""
-    port = layout.spec.services[0].port
+    port = probed_service(layout).port
     command = network.in_namespace(layout, *probe.command(
         str(layout.spec.vip.address), port, int(watch_s / PROBE_INTERVAL_S), PROBE_INTERVAL_S,
         max_seconds=watch_s))

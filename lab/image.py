@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.progress import step
+from lvsha import footprint
 from lvsha.packages import CLUSTER_PACKAGES, DEMO_PACKAGES, REFERENCE_PACKAGES
 
 CACHE = Path(os.environ.get("LVSHA_IMAGE_CACHE", "/var/cache/lvsha/images"))
@@ -39,7 +40,7 @@ FSTAB = "/dev/vda / ext4 defaults,noatime 0 1\n"
 # KillMode=none left an ldirectord nobody managed beside pacemaker's (measured on 5 VMs).
 MASKED_UNITS = ("pcsd.service", "pcsd-ruby.service", "apt-daily.timer",
                 "apt-daily-upgrade.timer", "e2scrub_reap.service", "man-db.timer",
-                "ldirectord.service")
+                footprint.PACKAGED_LDIRECTORD_UNIT)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lvsha import paths
 from lvsha.paths import REPO
 from lvsha.spec import ClusterSpec, Node
-from ops import keys, secrets
 
 STATE_ROOT = Path(os.environ.get("LVSHA_LAB_STATE", "/var/lib/lvsha/lab"))
 
@@ -59,8 +59,8 @@ class Layout:
 
     @property
     def ssh_key(self) -> Path:
-        return keys.private_key_path(self.spec)
+        return paths.private_key(self.spec)
 
     @property
     def known_hosts(self) -> Path:
-        return secrets.secrets_dir(self.spec) / "known_hosts"
+        return paths.known_hosts(self.spec)

@@ -45,7 +45,7 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
         connection = socket.create_connection(
             (host, port), timeout=timeout_s,
             source_address=("", source_port) if source_port else None)
-    except socket.timeout:
+    except TimeoutError:
         error = "connect timeout"
     except OSError as exc:
         error = f"connect: {exc.strerror or exc}"
@@ -55,7 +55,7 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
             data = connection.recv(256).decode(errors="replace").strip()
             answer = data.splitlines()[0] if data else None
             error = None if answer else "closed without an answer"
-        except socket.timeout:
+        except TimeoutError:
             error = "connected, no answer in time"
         except OSError as exc:
             error = f"read: {exc.strerror or exc}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import runpy
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from lvsha import environments, render
 from lvsha.spec import ClusterSpec

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lvsha.render import render_template
 from lvsha.spec import ClusterSpec, Node
+from lvsha.templates import render
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ def seed(spec: ClusterSpec, node: Node, ssh_public_key: str) -> Seed:
                          "as in an authorized_keys file")
     context = {"spec": spec, "node": node, "ssh_public_key": key}
     return Seed(
-        user_data=render_template("cloud-init/user-data.j2", **context),
-        meta_data=render_template("cloud-init/meta-data.j2", **context),
-        network_config=render_template("cloud-init/network-config.j2", **context),
+        user_data=render("cloud-init/user-data.j2", **context),
+        meta_data=render("cloud-init/meta-data.j2", **context),
+        network_config=render("cloud-init/network-config.j2", **context),
     )

@@ -6,22 +6,19 @@ by that name instead of reading loose values out of host.data.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from lvsha import paths
 from lvsha.spec import ClusterSpec
 
 HostData = dict[str, str]
 
 
-def hosts(spec: ClusterSpec, base: Path) -> list[tuple[str, HostData]]:
-    """``base`` anchors the spec's relative paths (the repository root)."""
-    key = base / Path(spec.ssh.private_key).expanduser()
+def hosts(spec: ClusterSpec) -> list[tuple[str, HostData]]:
     return [
         (node.name, {
             "ssh_hostname": str(node.address),
             "ssh_user": spec.ssh.user,
-            "ssh_key": str(key),
-            "ssh_known_hosts_file": str(base / spec.secrets_dir / "known_hosts"),
+            "ssh_key": str(paths.private_key(spec)),
+            "ssh_known_hosts_file": str(paths.known_hosts(spec)),
             "ssh_strict_host_key_checking": "accept-new",
             "lvsha_env": spec.name,
         })

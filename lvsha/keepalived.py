@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import zlib
 
-from lvsha.render import render_template
+from lvsha import footprint
 from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, Node, Service
+from lvsha.templates import render
 
-KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf"
-NFTABLES_CONF = "/etc/nftables.conf"
-ROLE_SCRIPT = "/usr/local/sbin/lvsha-keepalived-role"
 ADVERT_INT_S = 1
 
 
@@ -50,16 +48,16 @@ def _check(service: Service) -> dict[str, str]:
 
 
 def keepalived_conf(spec: ClusterSpec, node: Node) -> str:
-    return render_template(
+    return render(
         "keepalived/keepalived.conf.j2", spec=spec, node=node,
         peers=[n for n in spec.nodes if n != node],
         vrid=virtual_router_id(spec), priority=priority(spec, node), advert_int=ADVERT_INT_S,
-        role_script=ROLE_SCRIPT,
+        role_script=footprint.KEEPALIVED_ROLE_SCRIPT,
         services=[{"service": s, "mark": firewall_mark(spec, s), **_check(s)}
                   for s in spec.services])
 
 
 def nftables_conf(spec: ClusterSpec) -> str:
-    return render_template(
+    return render(
         "keepalived/nftables.conf.j2", spec=spec,
         services=[{"service": s, "mark": firewall_mark(spec, s)} for s in spec.services])

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import PurePosixPath
-from typing import Union
 
 DEBIAN_12_CLOUD_IMAGE = (
     "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"
@@ -21,6 +20,13 @@ DEBIAN_12_CLOUD_IMAGE = (
 class Protocol(StrEnum):
     TCP = "tcp"
     UDP = "udp"
+
+
+class Platform(StrEnum):
+    """What `cdktf deploy <environment>` creates the nodes on."""
+
+    LIBVIRT = "libvirt"  # VMs on a libvirt host (stacks/prod.py)
+    LAB = "lab"  # qemu VMs in a network namespace on this machine (stacks/lab.py, lab/)
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ class ExternalCheck:
     command: PurePosixPath
 
 
-HealthCheck = Union[ConnectCheck, HttpCheck, ExternalCheck]
+HealthCheck = ConnectCheck | HttpCheck | ExternalCheck
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ class FenceAgent:
     params: tuple[tuple[str, str], ...] = ()
 
 
-Fencing = Union[NoFencing, FenceAgent]
+Fencing = NoFencing | FenceAgent
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ class ClusterSpec:
     services: tuple[Service, ...]
     ssh: SshAccess
     fencing: Fencing
+    platform: Platform = Platform.LIBVIRT
     nic: str = "eth0"
     corosync: Corosync = field(default_factory=Corosync)
     vm: VmShape = field(default_factory=VmShape)

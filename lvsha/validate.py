@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
-from typing import Hashable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from lvsha.spec import (
@@ -14,6 +15,7 @@ from lvsha.spec import (
     FenceAgent,
     HttpCheck,
     NoFencing,
+    Platform,
     Protocol,
     Service,
 )
@@ -84,6 +86,9 @@ def _check_cluster(spec: ClusterSpec) -> Iterator[Problem]:
     if not isinstance(spec.name, str) or not _CLUSTER_NAME.match(spec.name):
         yield Problem("name", f"{spec.name!r} is not a cluster name (lowercase letters, "
                       "digits, '-' or '_', at most 32, starting with a letter or digit)")
+    if not isinstance(spec.platform, Platform):
+        yield Problem("platform", f"{spec.platform!r} is not one of "
+                      f"{', '.join(f'Platform.{p.name}' for p in Platform)}")
     network_ok = True
     for problem in _check_network(spec):
         network_ok = False

@@ -6,20 +6,14 @@ import os
 import subprocess
 from pathlib import Path
 
-from lvsha import environments
+from lvsha import environments, paths
 from lvsha.spec import ClusterSpec
 from lvsha.validate import Problem, SpecError
-from lvsha.paths import REPO
-
-
-
-def private_key_path(spec: ClusterSpec) -> Path:
-    return REPO / Path(spec.ssh.private_key).expanduser()
 
 
 def read_public_key(spec: ClusterSpec) -> str:
     """The deploy user's public key, or a field-named error telling how to make one."""
-    path = REPO / Path(spec.ssh.public_key).expanduser()
+    path = paths.public_key(spec)
     try:
         return path.read_text()
     except FileNotFoundError:
@@ -30,7 +24,7 @@ def read_public_key(spec: ClusterSpec) -> str:
 
 def ensure_key(spec: ClusterSpec) -> Path:
     """Generate the environment's key pair if it is missing; return the private key's path."""
-    key = private_key_path(spec)
+    key = paths.private_key(spec)
     if not key.exists():
         key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",

@@ -12,8 +12,8 @@ import secrets
 import subprocess
 from pathlib import Path
 
+from lvsha import paths
 from lvsha.spec import ClusterSpec
-from lvsha.paths import REPO
 
 AUTHKEY_BYTES = 256
 _CRYPT_ALPHABET = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -29,13 +29,9 @@ def _ensure(path: Path, make: bytes) -> Path:
     return path
 
 
-def secrets_dir(spec: ClusterSpec) -> Path:
-    return REPO / spec.secrets_dir
-
-
 def corosync_authkey(spec: ClusterSpec) -> Path:
     """The shared corosync authkey file (256 random bytes)."""
-    return _ensure(secrets_dir(spec) / "corosync-authkey", secrets.token_bytes(AUTHKEY_BYTES))
+    return _ensure(paths.corosync_authkey(spec), secrets.token_bytes(AUTHKEY_BYTES))
 
 
 def hacluster_password_hash(spec: ClusterSpec, node_name: str) -> str:
@@ -44,7 +40,7 @@ def hacluster_password_hash(spec: ClusterSpec, node_name: str) -> str:
     The salt derives from the password and the node, so the hash is stable across runs and
     pyinfra's user operation reports no change once it is set.
     """
-    path = _ensure(secrets_dir(spec) / "hacluster-password",
+    path = _ensure(paths.hacluster_password(spec),
                    secrets.token_urlsafe(24).encode())
     password = path.read_bytes().strip()
     mac = hmac.new(password, node_name.encode(), hashlib.sha256).digest()

@@ -15,14 +15,11 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from lvsha import render
+from lvsha import footprint, render
+from lvsha.paths import FILES
 from ops import secrets
 from pyinfra_deploys import context
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
-from lvsha.paths import FILES
-
-QUORUM_WAIT_S = 240
-WAIT_CLUSTER = "/usr/local/sbin/lvsha-wait-cluster"
 
 
 @deploy("Configure corosync and pacemaker")
@@ -38,12 +35,12 @@ def configure() -> None:
     authkey = files.put(
         name="Install the corosync authkey",
         src=str(secrets.corosync_authkey(spec)),
-        dest="/etc/corosync/authkey", user="root", group="root", mode="400",
+        dest=footprint.COROSYNC_AUTHKEY, user="root", group="root", mode="400",
     )
     conf = files.put(
         name="Deploy corosync.conf",
         src=StringIO(render.corosync_conf(spec)),
-        dest="/etc/corosync/corosync.conf", user="root", group="root", mode="644",
+        dest=footprint.COROSYNC_CONF, user="root", group="root", mode="644",
     )
     # Without fencing, a director whose corosync dies would keep the VIP on its NIC and its
     # IPVS table while the others promote a new one: two nodes answer ARP for the VIP, for
@@ -51,19 +48,19 @@ def configure() -> None:
     # with it. Not PCMK_fail_fast: it also reset a node while the cluster first formed under
     # the lab's emulation, and the deploy hung on the lost node.
     reset_unit = files.put(
-        name="Install lvsha-corosync-lost.service",
-        src=str(FILES / "systemd" / "lvsha-corosync-lost.service"),
-        dest="/etc/systemd/system/lvsha-corosync-lost.service", mode="644",
+        name=f"Install {footprint.COROSYNC_LOST_UNIT}",
+        src=StringIO(render.corosync_lost_unit()),
+        dest=footprint.unit_file(footprint.COROSYNC_LOST_UNIT), mode="644",
     )
     on_failure = files.put(
         name="Reset the node when corosync fails (OnFailure drop-in)",
-        src=str(FILES / "systemd" / "corosync-lost.conf"),
-        dest="/etc/systemd/system/corosync.service.d/lvsha.conf", mode="644",
+        src=StringIO(render.corosync_lost_drop_in()),
+        dest=footprint.drop_in(footprint.COROSYNC_UNIT), mode="644",
     )
     perlio = files.put(
         name="Start ldirectord in one perl process (PERLIO for pacemaker's agents)",
         src=str(FILES / "systemd" / "pacemaker-ldirectord.conf"),
-        dest="/etc/systemd/system/pacemaker.service.d/lvsha.conf", mode="644",
+        dest=footprint.drop_in(footprint.PACEMAKER_UNIT), mode="644",
     )
     systemd.daemon_reload(name="Reload systemd units",
                           _if=any_changed(reset_unit, on_failure, perlio))
@@ -74,10 +71,12 @@ def configure() -> None:
         if not first_setup:
             systemd.service(name=f"Restart {service} for the new config", service=service,
                             restarted=True, _if=restart_if)
-    files.put(name=f"Install {WAIT_CLUSTER}", src=str(FILES / "bin" / "lvsha-wait-cluster"),
-              dest=WAIT_CLUSTER, user="root", group="root", mode="755")
-    server.shell(name=f"Wait for quorum and a DC (at most {QUORUM_WAIT_S} s)",
-                 commands=[f"{WAIT_CLUSTER} {QUORUM_WAIT_S}"], _if=pacemaker_changed)
+    files.put(name=f"Install {footprint.WAIT_CLUSTER}",
+              src=str(FILES / "bin" / "lvsha-wait-cluster"), dest=footprint.WAIT_CLUSTER,
+              user="root", group="root", mode="755")
+    server.shell(name=f"Wait for quorum and a DC (at most {footprint.QUORUM_WAIT_S} s)",
+                 commands=[f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S}"],
+                 _if=pacemaker_changed)
 
 
 @deploy("Set the hacluster password")

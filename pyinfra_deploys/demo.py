@@ -7,7 +7,7 @@ from io import StringIO
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
-from lvsha import render
+from lvsha import footprint, render
 from lvsha.packages import DEMO_PACKAGES
 from lvsha.spec import Protocol
 from pyinfra_deploys import context
@@ -23,11 +23,10 @@ def demo_service() -> None:
     for service in spec.services:
         if service.protocol is not Protocol.TCP:
             continue
-        unit = render.demo_unit(service)
+        unit = footprint.demo_unit(service.port)
         unit_file = files.put(name=f"Deploy {unit}",
-                              src=StringIO(render.render_template("demo/demo.service.j2",
-                                                                  service=service)),
-                              dest=f"/etc/systemd/system/{unit}", mode="644")
+                              src=StringIO(render.demo_unit_file(service)),
+                              dest=footprint.unit_file(unit), mode="644")
         systemd.daemon_reload(name=f"Reload systemd for {unit}", _if=unit_file.did_change)
         systemd.service(name=f"Start and enable {unit}", service=unit, running=True,
                         enabled=True)

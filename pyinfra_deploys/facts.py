@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pyinfra.api import FactBase
 
-from lvsha import render
+from lvsha import footprint
 
 
 class _TextFact(FactBase[str]):
@@ -26,7 +26,7 @@ class CorosyncClusterName(_TextFact):
 
     def command(self) -> str:
         return ("sed -n 's/^[[:space:]]*cluster_name:[[:space:]]*//p' "
-                "/etc/corosync/corosync.conf 2>/dev/null || true")
+                f"{footprint.COROSYNC_CONF} 2>/dev/null || true")
 
 
 class CibSection(_TextFact):
@@ -52,8 +52,8 @@ class UnmanagedLdirectord(FactBase[list[int]]):
         return []
 
     def command(self) -> str:
-        return render.LDIRECTORD_DAEMONS
+        return footprint.LDIRECTORD_DAEMONS
 
     def process(self, output: list[str]) -> list[int]:
         return [int(pid) for pid, _, cgroup in (line.partition(" ") for line in output)
-                if pid.isdigit() and not cgroup.endswith("/pacemaker.service")]
+                if pid.isdigit() and not cgroup.endswith(footprint.PACEMAKER_CGROUP_SUFFIX)]

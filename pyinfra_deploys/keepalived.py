@@ -11,11 +11,10 @@ from io import StringIO
 from pyinfra.api import deploy
 from pyinfra.operations import apt, files, systemd
 
-from lvsha import keepalived
+from lvsha import footprint, keepalived
 from lvsha.packages import REFERENCE_PACKAGES
-from pyinfra_deploys import context
 from lvsha.paths import FILES
-
+from pyinfra_deploys import context
 
 
 @deploy("Run keepalived as the reference director")
@@ -26,19 +25,19 @@ def reference() -> None:
     for service in ("pacemaker", "corosync"):
         systemd.service(name=f"Stop and disable {service}: keepalived owns the VIP here",
                         service=service, running=False, enabled=False)
-    files.put(name=f"Install {keepalived.ROLE_SCRIPT}",
-              src=str(FILES / "bin" / "lvsha-keepalived-role"), dest=keepalived.ROLE_SCRIPT,
-              user="root", group="root", mode="755")
-    rules = files.put(name=f"Deploy {keepalived.NFTABLES_CONF}",
+    files.put(name=f"Install {footprint.KEEPALIVED_ROLE_SCRIPT}",
+              src=str(FILES / "bin" / "lvsha-keepalived-role"),
+              dest=footprint.KEEPALIVED_ROLE_SCRIPT, user="root", group="root", mode="755")
+    rules = files.put(name=f"Deploy {footprint.NFTABLES_CONF}",
                       src=StringIO(keepalived.nftables_conf(spec)),
-                      dest=keepalived.NFTABLES_CONF, user="root", group="root", mode="755")
+                      dest=footprint.NFTABLES_CONF, user="root", group="root", mode="755")
     systemd.service(name="Load the VIP marking rules", service="nftables", running=True,
                     enabled=True)
     systemd.service(name="Reload the VIP marking rules", service="nftables", restarted=True,
                     _if=rules.did_change)
-    conf = files.put(name=f"Deploy {keepalived.KEEPALIVED_CONF}",
+    conf = files.put(name=f"Deploy {footprint.KEEPALIVED_CONF}",
                      src=StringIO(keepalived.keepalived_conf(spec, node)),
-                     dest=keepalived.KEEPALIVED_CONF, user="root", group="root", mode="640")
+                     dest=footprint.KEEPALIVED_CONF, user="root", group="root", mode="640")
     systemd.service(name="Start and enable keepalived", service="keepalived", running=True,
                     enabled=True)
     systemd.service(name="Restart keepalived for the new config", service="keepalived",

@@ -8,33 +8,32 @@ from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.operations import files, server, systemd
 
-from lvsha import cib, render
+from lvsha import cib, footprint, render
+from lvsha.paths import FILES
 from pyinfra_deploys import context
 from pyinfra_deploys.facts import CibSection, UnmanagedLdirectord
-from lvsha.paths import FILES
 
-
-IPVS_MODULES_LOAD = "/etc/modules-load.d/lvsha-ipvs.conf"
-IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
-PACKAGED_LDIRECTORD_UNIT = "/etc/systemd/system/ldirectord.service"
 # SIGTERM lets ldirectord remove its IPVS services (a stray on a real server made some);
 # SIGKILL only if it has not gone after a minute.
 STOP_EVERY_LDIRECTORD = (
     "pkill -TERM -x ldirectord; for _ in $(seq 60); do pgrep -x ldirectord >/dev/null || break; "
-    "sleep 1; done; pkill -KILL -x ldirectord; rm -f /run/ldirectord.ldirectord.pid")
+    f"sleep 1; done; pkill -KILL -x ldirectord; rm -f {footprint.LDIRECTORD_PIDFILE}")
+LDIRECTORD = footprint.LDIRECTORD.id
+REAL_SERVER_UNIT = footprint.REAL_SERVER_UNIT
 
 
 @deploy("Install the lvs OCF agent")
 def agent() -> None:
-    files.put(name=f"Install {render.OCF_AGENT_DIR}/lvs", src=str(FILES / "ocf" / "lvs"),
-              dest=f"{render.OCF_AGENT_DIR}/lvs", user="root", group="root", mode="755")
+    files.put(name=f"Install {footprint.LVS.agent.path}", src=str(FILES / "ocf" / "lvs"),
+              dest=footprint.LVS.agent.path, user="root", group="root", mode="755")
 
 
 @deploy("Configure ldirectord")
 def ldirectord() -> None:
     spec = context.spec()
-    files.put(name=f"Deploy {render.LDIRECTORD_CF}", src=StringIO(render.ldirectord_cf(spec)),
-              dest=render.LDIRECTORD_CF, user="root", group="root", mode="644")
+    files.put(name=f"Deploy {footprint.LDIRECTORD_CF}",
+              src=StringIO(render.ldirectord_cf(spec)), dest=footprint.LDIRECTORD_CF,
+              user="root", group="root", mode="644")
 
 
 @deploy("Keep every ldirectord but pacemaker's off")
@@ -44,7 +43,8 @@ def packaged_ldirectord_off() -> None:
     boot its start timed out and, with the unit's KillMode=none, its daemon ran on unmanaged
     (measured on a 5-node lab), so disabling or stopping the unit is not enough. Masked before
     the package is installed, no boot, upgrade or `systemctl start` can bring it up."""
-    masked = files.link(name="Mask the packaged ldirectord unit", path=PACKAGED_LDIRECTORD_UNIT,
+    masked = files.link(name="Mask the packaged ldirectord unit",
+                        path=footprint.unit_file(footprint.PACKAGED_LDIRECTORD_UNIT),
                         target="/dev/null")
     systemd.daemon_reload(name="Reload systemd for the masked unit", _if=masked.did_change)
     strays = host.get_fact(UnmanagedLdirectord, _sudo=True)
@@ -54,22 +54,21 @@ def packaged_ldirectord_off() -> None:
         # file: stop every ldirectord here, then let pacemaker probe and start its own anew.
         server.shell(name=f"Stop the ldirectord pacemaker did not start (pid {strays})",
                      commands=[STOP_EVERY_LDIRECTORD,
-                               "if cibadmin --query --xpath \"//primitive[@id='ldirectord']\" "
-                               ">/dev/null 2>&1; then crm_resource --refresh --resource "
-                               "ldirectord --quiet; fi"])
+                               f"if cibadmin --query --xpath \"//primitive[@id='{LDIRECTORD}']\" "
+                               f">/dev/null 2>&1; then crm_resource --refresh --resource "
+                               f"{LDIRECTORD} --quiet; fi"])
 
 
 @deploy("Make the node a real server at boot")
 def real_server_at_boot() -> None:
     # Enabled, never started here: at run time the lvs agent owns the VIP, and on the
     # director this unit would put it on lo beside the NIC.
-    unit = files.put(name=f"Deploy {render.REAL_SERVER_UNIT}",
+    unit = files.put(name=f"Deploy {REAL_SERVER_UNIT}",
                      src=StringIO(render.real_server_unit(context.spec())),
-                     dest=f"/etc/systemd/system/{render.REAL_SERVER_UNIT}", mode="644")
-    systemd.daemon_reload(name=f"Reload systemd for {render.REAL_SERVER_UNIT}",
-                          _if=unit.did_change)
-    systemd.service(name=f"Enable {render.REAL_SERVER_UNIT} (not started)",
-                    service=render.REAL_SERVER_UNIT, running=None, enabled=True)
+                     dest=footprint.unit_file(REAL_SERVER_UNIT), mode="644")
+    systemd.daemon_reload(name=f"Reload systemd for {REAL_SERVER_UNIT}", _if=unit.did_change)
+    systemd.service(name=f"Enable {REAL_SERVER_UNIT} (not started)",
+                    service=REAL_SERVER_UNIT, running=None, enabled=True)
 
 
 @deploy("Keep new connections off quiesced real servers")
@@ -80,12 +79,12 @@ def ipvs_reschedule() -> None:
     # Measured: "connection refused" 42-65 s after a real service stopped, long after
     # ldirectord had quiesced it. expire_nodest_conn=1 reschedules such a connection's SYN.
     files.put(name="Load ip_vs at boot, before sysctl.d is applied",
-              src=StringIO("ip_vs\n"), dest=IPVS_MODULES_LOAD, user="root", group="root",
+              src=StringIO("ip_vs\n"), dest=footprint.IPVS_MODULES_LOAD, user="root", group="root",
               mode="644")
     server.modprobe(name="Load ip_vs", module="ip_vs")
     server.sysctl(name="Reschedule new connections away from quiesced real servers",
                   key="net.ipv4.vs.expire_nodest_conn", value=1, persist=True,
-                  persist_file=IPVS_SYSCTL_CONF)
+                  persist_file=footprint.IPVS_SYSCTL_CONF)
 
 
 @deploy("Apply cluster properties and resources")

@@ -8,18 +8,18 @@ remove the namespace. `cdktf deploy lab` returns when every node answers SSH.
 from __future__ import annotations
 
 import shlex
-import sys
 
 from cdktf import DataResource, LocalExecProvisioner, TerraformOutput, TerraformStack
 from constructs import Construct
 
+from lab import cli
 from lab.layout import Layout
 from lvsha.paths import REPO
 from lvsha.spec import ClusterSpec
 
 
-def _lab(spec: ClusterSpec, *args: str) -> str:
-    return shlex.join([sys.executable, "-m", "lab", spec.name, *args])
+def _lab(spec: ClusterSpec, verb: str, *args: str) -> str:
+    return shlex.join(cli.command_line(spec.name, verb, *args))
 
 
 def _provisioners(create: str, destroy: str | None = None) -> list[LocalExecProvisioner]:
@@ -34,13 +34,13 @@ def _provisioners(create: str, destroy: str | None = None) -> list[LocalExecProv
 class LabStack(TerraformStack):
     def __init__(self, scope: Construct, id_: str, *, spec: ClusterSpec) -> None:
         super().__init__(scope, id_)
-        image = DataResource(self, "image", provisioners=_provisioners(_lab(spec, "image")))
+        image = DataResource(self, "image", provisioners=_provisioners(_lab(spec, cli.IMAGE)))
         net = spec.network
         network = DataResource(
             self, "network",
             triggers_replace={"cidr": str(net.cidr), "gateway": str(net.gateway),
                               "nodes": ",".join(n.name for n in spec.nodes)},
-            provisioners=_provisioners(_lab(spec, "network-up"), _lab(spec, "network-down")),
+            provisioners=_provisioners(_lab(spec, cli.NETWORK_UP), _lab(spec, cli.NETWORK_DOWN)),
         )
         for node in spec.nodes:
             DataResource(
@@ -48,8 +48,8 @@ class LabStack(TerraformStack):
                 triggers_replace={"address": str(node.address), "mac": node.mac,
                                   "memory_mib": str(spec.vm.memory_mib), "nic": spec.nic},
                 depends_on=[image, network],
-                provisioners=_provisioners(_lab(spec, "node-up", node.name),
-                                           _lab(spec, "node-down", node.name)),
+                provisioners=_provisioners(_lab(spec, cli.NODE_UP, node.name),
+                                           _lab(spec, cli.NODE_DOWN, node.name)),
             )
         TerraformOutput(self, "nodes", value={n.name: str(n.address) for n in spec.nodes})
         TerraformOutput(self, "namespace", value=Layout(spec).namespace)

@@ -9,8 +9,9 @@ tests/fixtures/libvirt-schema.json (from the provider's docs at PROVIDER_VERSION
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cdktf import (
     ITerraformDependable,

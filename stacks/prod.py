@@ -9,9 +9,9 @@ from cdktf import DataResource, LocalExecProvisioner, TerraformOutput, Terraform
 from constructs import Construct
 
 from lvsha.cloudinit import seed
+from lvsha.paths import REPO
 from lvsha.spec import ClusterSpec, Node
 from stacks import libvirt as lv
-from lvsha.paths import REPO
 
 IMAGE_CACHE = Path.home() / ".cache" / "lvsha" / "images"
 GIB = 1 << 30

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "libvirt-schema.json"
 # Terraform meta-arguments, valid on every resource.

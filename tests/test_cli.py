@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from lvsha import environments, footprint
+
 REPO = Path(__file__).resolve().parent.parent
 BAD_SPEC = """
 import dataclasses
@@ -26,7 +28,7 @@ def run(*args: str, isolate_network: bool = False) -> subprocess.CompletedProces
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("env", ["prod", "lab"])
+@pytest.mark.parametrize("env", environments.NAMES)
 def test_check_good_environment(env: str) -> None:
     result = run("check", env)
     assert result.returncode == 0, result.stderr
@@ -53,4 +55,4 @@ def test_unknown_environment_exits_2() -> None:
 def test_render_prints_the_file() -> None:
     result = run("render", "lab", "ldirectord.cf")
     assert result.returncode == 0
-    assert result.stdout.startswith("# /etc/ha.d/ldirectord.cf for cluster lab")
+    assert result.stdout.startswith(f"# {footprint.LDIRECTORD_CF} for cluster lab")

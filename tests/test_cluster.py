@@ -10,14 +10,15 @@ import time
 import pytest
 
 import labtools
-from lab import cluster
-from lvsha import render
+from lab import cluster, faults
 from labtools import LAYOUT, REPO, ssh
+from lvsha import footprint, paths
 from ops import secrets
 
 pytestmark = pytest.mark.lab
 SPEC = LAYOUT.spec
-PORT = SPEC.services[0].port
+PORT = faults.probed_service(LAYOUT).port
+PACKAGED = footprint.PACKAGED_LDIRECTORD_UNIT
 
 
 def settled_state() -> cluster.ClusterState:
@@ -36,7 +37,7 @@ def test_director_holds_vip_on_nic_and_the_ipvs_table(cluster_deploys: labtools.
     addresses = ssh(director, f"ip -4 -o addr show dev {SPEC.nic}")
     assert f"inet {SPEC.vip.address}/{SPEC.vip.prefix}" in addresses
     table = ssh(director, "sudo ipvsadm -Ln").splitlines()
-    virtual = f"TCP  {SPEC.vip.address}:{PORT} {SPEC.services[0].scheduler}"
+    virtual = f"TCP  {SPEC.vip.address}:{PORT} {faults.probed_service(LAYOUT).scheduler}"
     assert any(line.startswith(virtual) for line in table), table
     for node in SPEC.nodes:
         assert any(line.split()[:3] == ["->", f"{node.address}:{PORT}", "Route"]
@@ -65,7 +66,7 @@ def test_second_run_changes_nothing(cluster_deploys: labtools.Deploys) -> None:
 
 
 def test_no_secret_leaks(cluster_deploys: labtools.Deploys) -> None:
-    password = (REPO / SPEC.secrets_dir / "hacluster-password").read_text().strip()
+    password = paths.hacluster_password(SPEC).read_text().strip()
     authkey = secrets.corosync_authkey(SPEC).read_bytes()
     forms = [password, authkey.hex(), base64.b64encode(authkey).decode()]
     outputs = [str(cluster_deploys.first), str(cluster_deploys.second),
@@ -77,12 +78,11 @@ def test_no_secret_leaks(cluster_deploys: labtools.Deploys) -> None:
     tracked = subprocess.run(["git", "grep", "-I", "-l", "-F", password], cwd=REPO,
                              capture_output=True, text=True)
     assert tracked.stdout == ""
-    for name in ("hacluster-password", "corosync-authkey"):
-        path = REPO / SPEC.secrets_dir / name
+    for path in (paths.hacluster_password(SPEC), paths.corosync_authkey(SPEC)):
         assert path.stat().st_mode & 0o777 == 0o600
         ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=REPO)
         assert ignored.returncode == 0, f"{path} is not git-ignored"
-    mode = ssh(SPEC.nodes[0].name, "sudo stat -c %a /etc/corosync/authkey").strip()
+    mode = ssh(SPEC.nodes[0].name, f"sudo stat -c %a {footprint.COROSYNC_AUTHKEY}").strip()
     assert mode == "400"
 
 
@@ -154,7 +154,7 @@ def test_a_reused_client_port_is_not_sent_to_a_quiesced_server(
               if r["answer"] in state.unpromoted]
     assert served, "no connection went to a real server other than the director"
     real = str(served[-1]["answer"])
-    unit = render.demo_unit(SPEC.services[0])
+    unit = footprint.demo_unit(PORT)
     ssh(real, f"sudo systemctl stop {unit}")
     try:
         wait_weight(director, real, 0)
@@ -171,7 +171,7 @@ def test_only_pacemakers_ldirectord_runs(cluster_deploys: labtools.Deploys) -> N
     director = settled_state().promoted[0]
     assert cluster.ldirectord_problems(LAYOUT, director) == []
     for node in SPEC.nodes:
-        assert ssh(node.name, "systemctl is-enabled ldirectord || true").strip() == "masked"
+        assert ssh(node.name, f"systemctl is-enabled {PACKAGED} || true").strip() == "masked"
 
 
 def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
@@ -182,14 +182,14 @@ def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
     ldirectord's start. The deploy then leaves the node as if that had never happened."""
     state = settled_state()
     real = state.unpromoted[0]
-    drop_in = "/run/systemd/system/ldirectord.service.d/slow-first-boot.conf"
-    ssh(real, f"sudo systemctl unmask ldirectord && sudo mkdir -p {drop_in.rsplit('/', 1)[0]} "
+    drop_in = f"/run/systemd/system/{PACKAGED}.d/slow-first-boot.conf"
+    ssh(real, f"sudo systemctl unmask {PACKAGED} && sudo mkdir -p {drop_in.rsplit('/', 1)[0]} "
         f"&& printf '[Service]\\nTimeoutStartSec=1\\n' | sudo tee {drop_in} >/dev/null "
-        "&& sudo systemctl daemon-reload && { sudo systemctl start ldirectord || true; }")
+        f"&& sudo systemctl daemon-reload && {{ sudo systemctl start {PACKAGED} || true; }}")
     try:
-        assert ssh(real, "systemctl show -P Result ldirectord").strip() == "timeout"
+        assert ssh(real, f"systemctl show -P Result {PACKAGED}").strip() == "timeout"
         strays = [p for p in cluster.ldirectord_processes(LAYOUT)[real]
-                  if not p[1].endswith("/pacemaker.service")]
+                  if not p[1].endswith(footprint.PACEMAKER_CGROUP_SUFFIX)]
         assert strays, "the timed-out unit left no ldirectord behind; the fault did not happen"
         report = cluster.deploy(LAYOUT)
         assert any("ldirectord pacemaker did not start" in name
@@ -199,5 +199,5 @@ def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
     ssh(real, "sudo crm_resource --cleanup --quiet")
     director = settled_state().promoted[0]
     assert cluster.ldirectord_problems(LAYOUT, director) == []
-    assert ssh(real, "systemctl is-enabled ldirectord || true").strip() == "masked"
+    assert ssh(real, f"systemctl is-enabled {PACKAGED} || true").strip() == "masked"
     assert cluster.unbalanced(LAYOUT) == []

@@ -16,7 +16,7 @@ from lvsha import environments, keepalived
 from lvsha.spec import ClusterSpec
 
 ROLE_SCRIPT = Path(__file__).resolve().parent.parent / "files" / "bin" / "lvsha-keepalived-role"
-SPECS = [environments.load("prod"), environments.load("lab")]
+SPECS = [environments.load(name) for name in environments.NAMES]
 
 
 def config_test(text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

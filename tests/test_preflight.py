@@ -32,9 +32,8 @@ def test_unreachable_node_stops_everything(tmp_path: Path) -> None:
     """
     inventory = tmp_path / "unreachable.py"
     inventory.write_text(
-        "from pathlib import Path\n"
         "from lvsha import environments, inventory\n"
-        f"nodes = inventory.hosts(environments.load('lab'), Path({str(REPO)!r}))\n"
+        "nodes = inventory.hosts(environments.load('lab'))\n"
         "for name, data in nodes:\n"
         "    data.update(ssh_hostname='127.0.0.1', ssh_port=1, ssh_connect_retries=0)\n")
     result = deploy(inventory)

@@ -13,13 +13,13 @@ import pytest
 import yaml
 from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
+from schema_check import load_schema, violations
 
 from lvsha import environments
 from lvsha.spec import ClusterSpec
 from lvsha.validate import SpecError
-from schema_check import load_schema, violations
-from stacks import libvirt as lv
 from ops.keys import read_public_key
+from stacks import libvirt as lv
 from stacks.prod import ProdStack
 
 PROD = environments.load("prod")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 import labtools
-from lab import cluster, reference
+from lab import cluster, faults, reference
 from labtools import LAYOUT, ssh
 
 pytestmark = [pytest.mark.lab, pytest.mark.reference]
 SPEC = LAYOUT.spec
-PORT = SPEC.services[0].port
+PORT = faults.probed_service(LAYOUT).port
 
 
 def test_keepalived_reference_balances_over_every_node(cluster_deploys: labtools.Deploys) -> None:

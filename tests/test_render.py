@@ -8,11 +8,11 @@ import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 
-import pytest
-
 import corosync_parser
+import pytest
 from ldirectord_parser import parse
-from lvsha import environments, render
+
+from lvsha import environments, footprint, render
 from lvsha.spec import ClusterSpec, ExternalCheck, FenceAgent, HttpCheck, Protocol, Service
 
 LAB = environments.load("lab")
@@ -41,7 +41,7 @@ def test_ldirectord_cf_carries_every_service_field() -> None:
     assert config.globals["fork"] == "yes"
     assert config.globals["readdquiescent"] == "yes"
     assert len(config.virtuals) == 3
-    for virtual, service in zip(config.virtuals, RICH.services):
+    for virtual, service in zip(config.virtuals, RICH.services, strict=True):
         assert virtual.address == f"{RICH.vip.address}:{service.port}"
         assert virtual.reals == [(f"{n.address}:{service.port}", "gate") for n in RICH.nodes]
         options = virtual.options
@@ -68,15 +68,14 @@ def _cib(spec: ClusterSpec) -> ET.Element:
 
 def test_cib_resources_follow_the_spec() -> None:
     cib = _cib(LAB)
-    clone = cib.find("./resources/clone[@id='lvs-clone']")
+    clone = cib.find(f"./resources/clone[@id='{footprint.LVS_CLONE}']")
     assert clone is not None
     meta = {n.get("name"): n.get("value") for n in clone.iterfind("./meta_attributes/nvpair")}
     assert meta["promotable"] == "true" and meta["promoted-max"] == "1"
     assert meta["clone-max"] == str(len(LAB.nodes))
     agent = clone.find("./primitive")
     assert agent is not None
-    assert (agent.get("class"), agent.get("provider"), agent.get("type")) == \
-        ("ocf", "lvsha", "lvs")
+    assert agent.get("id") == footprint.LVS.id
     params = {n.get("name"): n.get("value")
               for n in agent.iterfind("./instance_attributes/nvpair")}
     assert params == {"vip": str(LAB.vip.address), "cidr_netmask": str(LAB.vip.prefix),
@@ -85,9 +84,10 @@ def test_cib_resources_follow_the_spec() -> None:
     order = cib.find("./constraints/rsc_order")
     assert colocation is not None and order is not None
     assert (colocation.get("rsc"), colocation.get("with-rsc"),
-            colocation.get("with-rsc-role")) == ("ldirectord", "lvs-clone", "Promoted")
+            colocation.get("with-rsc-role")) == (footprint.LDIRECTORD.id, footprint.LVS_CLONE,
+                                                 "Promoted")
     assert (order.get("first"), order.get("first-action"), order.get("then")) == \
-        ("lvs-clone", "promote", "ldirectord")
+        (footprint.LVS_CLONE, "promote", footprint.LDIRECTORD.id)
 
 
 def test_stonith_off_only_when_the_spec_says_so() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

@@ -1,12 +1,15 @@
-"""The environments lvsha knows, each defined once as a module holding ``SPEC``."""
+"""The environments lvsha knows: every module here holding a ``SPEC`` is one, found by name
+(a new environment is a new module and its inventory, nothing else)."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from lvsha.spec import ClusterSpec
 
-NAMES = ("prod", "lab")
+NAMES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
+                     if not m.name.startswith("_")))
 
 
 def load(name: str) -> ClusterSpec:

@@ -3,7 +3,17 @@
 from ipaddress import IPv4Network
 from pathlib import PurePosixPath
 
-from lvsha.spec import ClusterSpec, Network, Node, NoFencing, Service, SshAccess, Vip, VmShape
+from lvsha.spec import (
+                        ClusterSpec,
+                        Network,
+                        Node,
+                        NoFencing,
+                        Platform,
+                        Service,
+                        SshAccess,
+                        Vip,
+                        VmShape,
+)
 
 # Only ever routed inside the lab's own network namespace (see lab/).
 NETWORK = IPv4Network("10.77.0.0/24")
@@ -20,6 +30,7 @@ SPEC = ClusterSpec(
     services=(Service(name="http", port=80),),
     ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/lab/id_ed25519")),
     fencing=NoFencing(reason="lab VMs are disposable; there is no fence device"),
+    platform=Platform.LAB,
     vm=VmShape(memory_mib=768),
     secrets_dir=PurePosixPath("secrets/lab"),
     demo_service=True,

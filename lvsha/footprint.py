@@ -1,0 +1,128 @@
+"""lvsha's footprint on a node, written once: what it puts there and calls it by (files,
+systemd units, the pacemaker resources and their agents, operation intervals and timeouts).
+
+Renderers, deploys, the lab and the bench read these names; templates and helper scripts
+receive the values as arguments. tests/test_footprint.py ties the lvs agent's own meta-data
+and the rendered CIB to them, and checks that every path a deploy writes is named here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SYSTEMD_DIR = "/etc/systemd/system"
+
+
+def unit_file(unit: str) -> str:
+    return f"{SYSTEMD_DIR}/{unit}"
+
+
+def drop_in(unit: str) -> str:
+    """lvsha's drop-in for a unit it does not own (corosync's, pacemaker's)."""
+    return f"{SYSTEMD_DIR}/{unit}.d/lvsha.conf"
+
+
+# corosync and pacemaker
+COROSYNC_CONF = "/etc/corosync/corosync.conf"
+COROSYNC_AUTHKEY = "/etc/corosync/authkey"
+COROSYNC_UNIT = "corosync.service"
+PACEMAKER_UNIT = "pacemaker.service"
+COROSYNC_LOST_UNIT = "lvsha-corosync-lost.service"
+WAIT_CLUSTER = "/usr/local/sbin/lvsha-wait-cluster"
+# A first formation under the lab's emulation took up to ~2 min (bench/deploy.py).
+QUORUM_WAIT_S = 240
+
+# ldirectord
+LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"
+LDIRECTORD_PIDFILE = "/run/ldirectord.ldirectord.pid"
+PACKAGED_LDIRECTORD_UNIT = "ldirectord.service"
+# "pid cgroup" of every ldirectord daemon on a node: those started with `start`, not the
+# `status` and `stop` runs the agent makes (one is alive during most monitors under emulation).
+# Pacemaker's daemon runs in pacemaker.service's cgroup (v2); the packaged unit's, in its own.
+LDIRECTORD_DAEMONS = (
+    "for pid in $(pgrep -x ldirectord); do "
+    "case \"$(tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null)\" in *' start '|*' restart ') "
+    "echo \"$pid $(sed -n 's/^0:://p' /proc/$pid/cgroup 2>/dev/null)\";; esac; done")
+PACEMAKER_CGROUP_SUFFIX = f"/{PACEMAKER_UNIT}"
+
+# IPVS and the real server
+IPVS_MODULES_LOAD = "/etc/modules-load.d/lvsha-ipvs.conf"
+IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
+REAL_SERVER_UNIT = "lvsha-real-server.service"
+
+
+def demo_unit(port: int) -> str:
+    """The systemd unit of the lab's demo real server on ``port``."""
+    return f"lvsha-demo-{port}.service"
+
+
+# The keepalived reference
+KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf"
+NFTABLES_CONF = "/etc/nftables.conf"
+KEEPALIVED_ROLE_SCRIPT = "/usr/local/sbin/lvsha-keepalived-role"
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An OCF resource agent: where it is installed, and how crm_mon names it."""
+
+    provider: str
+    type: str
+
+    @property
+    def name(self) -> str:
+        return f"ocf:{self.provider}:{self.type}"
+
+    @property
+    def path(self) -> str:
+        return f"/usr/lib/ocf/resource.d/{self.provider}/{self.type}"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a resource as the CIB configures it (interval 0: not recurring)."""
+
+    name: str
+    timeout_s: int
+    interval_s: int = 0
+    role: str | None = None
+
+    def id(self, resource: str) -> str:
+        return f"{resource}-{self.name}" + (f"-{self.role.lower()}" if self.role else "")
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: str
+    agent: Agent
+    operations: tuple[Operation, ...]
+
+    def operation(self, name: str, role: str | None = None) -> Operation:
+        return next(o for o in self.operations if (o.name, o.role) == (name, role))
+
+
+# The Promoted monitor finds a VIP that left the NIC (ifdown; ifup): the shorter, the sooner
+# pacemaker puts it back. Distinct intervals per role, as pacemaker requires. The agent's own
+# meta-data (files/ocf/lvs) advertises the same values.
+LVS = Resource("lvs", Agent("lvsha", "lvs"), (
+    Operation("monitor", timeout_s=20, interval_s=5, role="Promoted"),
+    Operation("monitor", timeout_s=20, interval_s=11, role="Unpromoted"),
+    Operation("start", timeout_s=20),
+    Operation("stop", timeout_s=20),
+    Operation("promote", timeout_s=30),
+    Operation("demote", timeout_s=20),
+))
+LVS_CLONE = f"{LVS.id}-clone"
+
+# ldirectord is a perl daemon, and the stock agent runs it once per monitor (status), twice
+# per stop (status, stop) and three times per start (status, start, status). Under the lab's
+# emulation on the 3-node lab one run took 18-33 s before PERLIO was set for pacemaker's
+# agents (files/systemd/pacemaker-ldirectord.conf), 10-15 s after: starts and stops then
+# timed out at 60 s right after a first deploy, and a failed stop blocks the resource.
+# Timeouts leave at least twice the longest measured run per call; tests/test_faults.py reports
+# pacemaker's own exec-time of each operation after every fault to check them against.
+LDIRECTORD = Resource("ldirectord", Agent("heartbeat", "ldirectord"), (
+    Operation("monitor", timeout_s=60, interval_s=20),
+    Operation("start", timeout_s=120),
+    Operation("stop", timeout_s=120),
+))
