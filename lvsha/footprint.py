@@ -96,6 +96,7 @@ class Resource:
     id: str
     agent: Agent
     operations: tuple[Operation, ...]
+    meta: tuple[tuple[str, str], ...] = ()
 
     def operation(self, name: str, role: str | None = None) -> Operation:
         return next(o for o in self.operations if (o.name, o.role) == (name, role))
@@ -125,4 +126,13 @@ LDIRECTORD = Resource("ldirectord", Agent("heartbeat", "ldirectord"), (
     Operation("monitor", timeout_s=60, interval_s=20),
     Operation("start", timeout_s=120),
     Operation("stop", timeout_s=120),
+), meta=(
+    # ldirectord follows the director (colocated with the Promoted lvs); its own place must not
+    # pull the director back. A director cut off from the cluster (ifdown; ifup outlasting the
+    # token) keeps its ldirectord while the others promote a new one: on rejoin its stickiness
+    # won, the new director was demoted and ldirectord restarted on the old (lab, 2026-11-27).
+    ("resource-stickiness", "0"),
+    # ldirectord found on two nodes after such a rejoin: stop the one off the director, not
+    # both (the default, stop_start, emptied the director's table for a restart; pacemaker 2.1.3).
+    ("multiple-active", "stop_unexpected"),
 ))

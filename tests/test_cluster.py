@@ -150,7 +150,8 @@ def test_a_reused_client_port_is_not_sent_to_a_quiesced_server(
         assert ssh(node.name, "cat /proc/sys/net/ipv4/vs/expire_nodest_conn").strip() == "1"
     state = settled_state()
     director = state.promoted[0]
-    served = [r for r in cluster.probe(LAYOUT, PORT, 12, 0.05)
+    # Held sessions (see cluster.tally): 12 short ones all went to the director in CI.
+    served = [r for r in cluster.probe(LAYOUT, PORT, 30, 0.05, hold=True)
               if r["answer"] in state.unpromoted]
     assert served, "no connection went to a real server other than the director"
     real = str(served[-1]["answer"])

@@ -61,6 +61,9 @@ def test_the_rendered_cib_configures_each_resource_as_the_footprint_says(env: st
                 int(op.get("interval", "").removesuffix("s")))
                for op in primitive.iter("op")}
         assert ops == configured(resource)
+        meta = {(n.get("name"), n.get("value"))
+                for n in primitive.iterfind("./meta_attributes/nvpair")}
+        assert meta == set(resource.meta)
         # Every parameter the CIB sets is one the agent knows, and none it requires is missing.
         parameters = {p.get("name"): p.get("required") == "1"
                       for p in meta_data(agent_file).iter("parameter")}
