@@ -6,9 +6,14 @@ Reads only the spec and the templates: nothing here touches the network or a nod
 from __future__ import annotations
 
 import argparse
+import linecache
 import runpy
 import sys
+import traceback
 from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import NoReturn
 
 from lvsha import environments, render
 from lvsha.spec import ClusterSpec
@@ -22,20 +27,53 @@ RENDERERS: dict[str, Callable[[ClusterSpec], str]] = {
 }
 
 
+def _fail(message: str) -> NoReturn:
+    print(f"lvsha: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_BAD_SPEC)
+
+
+def _built_where(error: BaseException, source: Path) -> str:
+    """``source:line: (the line)`` of the deepest frame in ``source`` that ``error`` left."""
+    lines = [lineno for frame, lineno in traceback.walk_tb(error.__traceback__)
+             if Path(frame.f_code.co_filename).resolve() == source.resolve()]
+    if not lines:
+        return str(source)
+    text = linecache.getline(str(source), lines[-1]).strip()
+    return f"{source}:{lines[-1]}: `{text}`"
+
+
+def _explained(error: Exception) -> str:
+    """The error in a spec's terms: a misspelt enum member gets the members it could be."""
+    owner = getattr(error, "obj", None)
+    if isinstance(error, AttributeError) and isinstance(owner, type) and issubclass(owner, Enum):
+        members = ", ".join(f"{owner.__name__}.{m.name}" for m in owner)
+        return f"{owner.__name__} has no member {error.name}; use one of {members}"
+    return f"{type(error).__name__}: {error}"
+
+
 def _load_or_exit(target: str) -> ClusterSpec:
+    """The spec, or exit 2 with lvsha's own message (never a traceback): a spec file is
+    Python, and building its SPEC may fail before any rule of the validator runs."""
+    if target.endswith(".py"):
+        source = Path(target)
+        if not source.is_file():
+            _fail(f"{target}: no such spec file")
+    elif target in environments.NAMES:
+        source = environments.source(target)
+    else:
+        _fail(f"unknown environment {target!r}; known: {', '.join(environments.NAMES)}")
     try:
-        if target.endswith(".py"):
-            spec = runpy.run_path(target).get("SPEC")
-            if not isinstance(spec, ClusterSpec):
-                sys.exit(f"lvsha: {target} defines no SPEC = ClusterSpec(...)")
-            return spec
-        return environments.load(target)
+        spec = (runpy.run_path(target).get("SPEC") if target.endswith(".py")
+                else environments.load(target))
     except SpecError as error:
-        print(f"lvsha: {target}: {error}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_SPEC) from None
-    except KeyError as error:
-        print(f"lvsha: {error.args[0]}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_SPEC) from None
+        _fail(f"{target}: {error}")
+    except SyntaxError as error:
+        _fail(f"{error.filename}:{error.lineno}: not valid Python: {error.msg}")
+    except Exception as error:  # noqa: BLE001 - any error building SPEC is the spec's
+        _fail(f"{_built_where(error, source)}: building SPEC failed: {_explained(error)}")
+    if not isinstance(spec, ClusterSpec):
+        _fail(f"{target} defines no SPEC = ClusterSpec(...)")
+    return spec
 
 
 def _summary(spec: ClusterSpec) -> str:

@@ -58,7 +58,8 @@ NET = LAB.network.cidr
 BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
     ("port too high", with_service(port=70000), "services[1].port", "not a port (1-65535)"),
     ("port zero", with_service(port=0), "services[1].port", "not a port"),
-    ("port as text", with_service(port="80"), "services[1].port", "not a port"),
+    ("port as text", with_service(port="80"), "services[1].port",
+     "expected a whole number, got str"),
     ("unknown scheduler", with_service(scheduler="fastest"), "services[1].scheduler",
      "not an IPVS scheduler"),
     ("timeout = interval", with_service(check_interval=3, check_timeout=3),
@@ -98,7 +99,7 @@ BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
     ("gateway address", with_node(2, address=LAB.network.gateway), "nodes[2].address",
      "gateway"),
     ("address as text", with_node(0, address="10.77.0.11"), "nodes[0].address",
-     "not an IPv4Address"),
+     "expected IPv4Address(\"a.b.c.d\"), got str"),
     ("host name", with_node(0, name="Lab_1"), "nodes[0].name", "not a host name"),
     ("host name dash", with_node(0, name="-lab1"), "nodes[0].name", "not a host name"),
     ("MAC syntax", with_node(0, mac="52:54:00:4c:41"), "nodes[0].mac", "not a MAC"),
@@ -215,3 +216,79 @@ def test_python_c_with_one_bad_field_exits_nonzero_naming_it() -> None:
                             text=True)
     assert result.returncode != 0
     assert "nic: 'not a nic' is not a Linux interface name" in result.stderr
+
+
+MISTYPED: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
+    ("check as text", with_service(check="connect"), "services[1].check",
+     "expected ConnectCheck(…) or HttpCheck(…) or ExternalCheck(…), got str 'connect'"),
+    ("check as the class", with_service(check=HttpCheck), "services[1].check",
+     "write HttpCheck(), an instance"),
+    ("bool as text", with_service(quiescent="no"), "services[1].quiescent",
+     "expected True or False, got str 'no'"),
+    ("bool as a number", with_service(port=True), "services[1].port",
+     "expected a whole number, got bool True"),
+    ("enum as text", with_service(protocol="tcp"), "services[1].protocol",
+     "expected Protocol.TCP or Protocol.UDP, got str 'tcp'"),
+    ("nodes as a list", lambda spec: with_(nodes=list(spec.nodes))(spec), "nodes",
+     "write (a, b, …) instead of [a, b, …]"),
+    ("path as text", with_(ssh=SshAccess("cluster", "keys/id_ed25519")),  # type: ignore[arg-type]
+     "ssh.private_key", 'expected PurePosixPath("…"), got str'),
+    ("gateway as text", with_(network=Network(NET, "10.77.0.1")),  # type: ignore[arg-type]
+     "network.gateway", 'expected IPv4Address("a.b.c.d"), got str'),
+    ("fencing as text", with_(fencing="none"), "fencing",
+     "expected NoFencing(…) or FenceAgent(…), got str 'none'"),
+    ("timeout or None", with_service(persistence_timeout="300"),
+     "services[1].persistence_timeout", "expected a whole number or None, got str"),
+    ("params pairs", with_(fencing=FenceAgent("fence_virsh", params=(("ip",),))),  # type: ignore[arg-type]
+     "fencing.params[0]", "expected 2 items, got 1"),
+]
+
+
+@pytest.mark.parametrize("change, path, words", [case[1:] for case in MISTYPED],
+                         ids=[case[0] for case in MISTYPED])
+def test_a_mistyped_field_is_named_with_the_type_it_needs(
+        change: Callable[[ClusterSpec], ClusterSpec], path: str, words: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        change(LAB)
+    assert any(str(p).startswith(f"{path}: ") and words in str(p)
+               for p in raised.value.problems), raised.value.problems
+
+
+def _fields(value: object, path: str = "") -> list[tuple[str, object]]:
+    """(path, owner) of every dataclass field under ``value``, tuples' first items included."""
+    found: list[tuple[str, object]] = []
+    if isinstance(value, tuple) and value:
+        found += _fields(value[0], f"{path}[0]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            here = f"{path}.{field.name}" if path else field.name
+            found.append((here, value))
+            found += _fields(getattr(value, field.name), here)
+    return found
+
+
+def _replaced(value: Any, steps: list[str], new: object) -> Any:
+    """``value`` with the field at ``steps`` (names and [0]) set to ``new``, rebuilt upward."""
+    if not steps:
+        return new
+    step, rest = steps[0], steps[1:]
+    if step == "[0]":
+        return (_replaced(value[0], rest, new), *value[1:])
+    inner = _replaced(getattr(value, step), rest, new)
+    if isinstance(value, ClusterSpec):
+        return dataclasses.replace(value, **{step: inner})
+    changed = object.__new__(type(value))  # no checks below ClusterSpec: set fields directly
+    for field in dataclasses.fields(value):
+        object.__setattr__(changed, field.name,
+                           inner if field.name == step else getattr(value, field.name))
+    return changed
+
+
+@pytest.mark.parametrize("path", [path for path, _ in _fields(LAB)])
+def test_any_field_of_a_wrong_type_is_an_error_naming_it(path: str) -> None:
+    """Every field, given a value of no type a spec uses: a SpecError naming that field,
+    never a crash in the validator."""
+    steps = [s for s in path.replace("[0]", ".[0]").split(".") if s]
+    with pytest.raises(SpecError) as raised:
+        _replaced(LAB, steps, object())
+    assert [p.path for p in raised.value.problems] == [path]

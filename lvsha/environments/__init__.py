@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 from lvsha.spec import ClusterSpec
 
 NAMES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
                      if not m.name.startswith("_")))
+
+
+def source(name: str) -> Path:
+    """The file that defines environment ``name``."""
+    return Path(__file__).with_name(f"{name}.py")
 
 
 def load(name: str) -> ClusterSpec:
