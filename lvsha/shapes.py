@@ -68,7 +68,7 @@ def problems(value: object, hint: object, path: str) -> Iterator[tuple[str, str]
     if not _matches(value, hint):
         advice = ""
         if isinstance(value, type) and dataclasses.is_dataclass(value):
-            advice = f"; write {value.__name__}(), an instance"
+            advice = f"; write {value.__name__}(…), an instance"
         elif isinstance(value, list) and typing.get_origin(hint) is tuple:
             advice = "; write (a, b, …) instead of [a, b, …]"
         yield path, f"expected {spelling(hint)}, got {_described(value)}{advice}"

@@ -215,7 +215,11 @@ def _check_service(path: str, service: Service) -> Iterator[Problem]:
         if not check.path.startswith("/") or _UNQUOTABLE.search(check.path) or " " in check.path:
             yield Problem(f"{path}.check.path", f"{check.path!r} must start with '/' and "
                           "hold no spaces, quotes or '#'")
-        if _UNQUOTABLE.search(check.expect):
+        if not check.expect:
+            yield Problem(f"{path}.check.expect", "empty: ldirectord's http check needs text "
+                          "the response must contain (it rejects an empty receive string); "
+                          "write HttpCheck(expect='...')")
+        elif _UNQUOTABLE.search(check.expect):
             yield Problem(f"{path}.check.expect", f"{check.expect!r} must hold no quotes, "
                           "'#' or line breaks (ldirectord.cf cannot carry them)")
         if service.protocol is Protocol.UDP:
