@@ -32,6 +32,11 @@ _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _CLUSTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _SHA512 = re.compile(r"^[0-9a-f]{128}$")
+# libvirt's URI syntax for the QEMU driver (libvirt.org/uri.html, drvqemu.html):
+# qemu[+transport]://[user@][host][:port]/system|session[?parameters].
+_LIBVIRT_QEMU_URI = re.compile(
+    r"^qemu(\+(unix|ssh|libssh|libssh2|tcp|tls|ext))?://([^/@\s]+@)?[^/\s]*/(system|session)"
+    r"(\?\S*)?$")
 # ldirectord.cf strips everything after '#' and quotes values with '"'.
 _UNQUOTABLE = re.compile(r'["#\n]')
 MIN_MEMORY_MIB = 512
@@ -239,6 +244,9 @@ def _check_ssh(spec: ClusterSpec) -> Iterator[Problem]:
                       "user with sudo")
     if not spec.ssh.private_key.name:
         yield Problem("ssh.private_key", "empty path; name the private key file")
+    elif spec.ssh.private_key.suffix == ".pub":
+        yield Problem("ssh.private_key", f"{str(spec.ssh.private_key)!r} is a public key; "
+                      "name the private key (its .pub is read from beside it)")
 
 
 def _check_fencing(spec: ClusterSpec) -> Iterator[Problem]:
@@ -264,6 +272,9 @@ def _check_vm(spec: ClusterSpec) -> Iterator[Problem]:
     if vm.image_sha512 is not None and not _SHA512.match(vm.image_sha512):
         yield Problem("vm.image_sha512", "not 128 lowercase hex digits; paste the image's "
                       "SHA512SUMS entry or leave None")
+    if not _LIBVIRT_QEMU_URI.match(spec.libvirt.uri):
+        yield Problem("libvirt.uri", f"{spec.libvirt.uri!r} is not a libvirt URI of the QEMU "
+                      "driver; write qemu:///system, or qemu+ssh://user@host/system")
     if not spec.libvirt.pool_dir.is_absolute():
         yield Problem("libvirt.pool_dir", f"{str(spec.libvirt.pool_dir)!r} must be an "
                       "absolute path on the libvirt host")
