@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import TypeVar
@@ -61,9 +61,18 @@ class SpecError(ValueError):
 
 
 def problems(spec: ClusterSpec) -> list[Problem]:
-    """Type problems first: the rules below read fields as their annotations say."""
+    """Every problem at once: fields of the wrong type, then every rule whose fields are of
+    the right type (a rule reads its fields as their annotations say)."""
     mistyped = [Problem(path, message) for path, message in shapes.problems(spec, ClusterSpec, "")]
-    return mistyped or list(_check_cluster(spec))
+    judged = [problem for reads, rule in _RULES
+              if not any(_within(p.path, field) for p in mistyped for field in reads)
+              for problem in rule(spec)]
+    return mistyped + judged
+
+
+def _within(path: str, field: str) -> bool:
+    """Whether ``path`` is ``field`` or lies under it (``services[1].port`` under ``services``)."""
+    return path == field or path.startswith((f"{field}.", f"{field}["))
 
 
 def _positive(path: str, value: int, unit: str) -> Iterator[Problem]:
@@ -84,19 +93,19 @@ def _repeats(values: Sequence[T]) -> Iterator[tuple[int, int, T]]:
             first[value] = index
 
 
-def _check_cluster(spec: ClusterSpec) -> Iterator[Problem]:
+def _check_name(spec: ClusterSpec) -> Iterator[Problem]:
     if not _CLUSTER_NAME.match(spec.name):
         yield Problem("name", f"{spec.name!r} is not a cluster name (lowercase letters, "
                       "digits, '-' or '_', at most 32, starting with a letter or digit)")
-    network_ok = True
-    for problem in _check_network(spec):
-        network_ok = False
-        yield problem
-    yield from _check_nodes(spec, network_ok)
-    yield from _check_vip(spec, network_ok)
+
+
+def _check_nic(spec: ClusterSpec) -> Iterator[Problem]:
     if not _IFNAME.match(spec.nic) or spec.nic in {".", ".."}:
         yield Problem("nic", f"{spec.nic!r} is not a Linux interface name "
                       "(1-15 characters of letters, digits, '_', '-', '.', ':')")
+
+
+def _check_services(spec: ClusterSpec) -> Iterator[Problem]:
     if not spec.services:
         yield Problem("services", "no virtual service; add at least one Service")
     for index, service in enumerate(spec.services):
@@ -108,18 +117,24 @@ def _check_cluster(spec: ClusterSpec) -> Iterator[Problem]:
     for first, index, name in _repeats([s.name for s in spec.services]):
         yield Problem("services", f"service name {name!r} is used twice (services[{first}] "
                       f"and services[{index}]); names must be unique")
-    yield from _check_ssh(spec)
-    yield from _check_fencing(spec)
-    yield from _positive("corosync.token_ms", spec.corosync.token_ms, "milliseconds")
-    yield from _check_vm(spec)
+
+
+def _check_pacemaker(spec: ClusterSpec) -> Iterator[Problem]:
     if spec.resource_stickiness < 0:
         yield Problem("resource_stickiness", f"{spec.resource_stickiness!r} must be a "
                       "whole number >= 0")
     if spec.no_quorum_policy not in NO_QUORUM_POLICIES:
         yield Problem("no_quorum_policy", f"{spec.no_quorum_policy!r} is not one of "
                       f"{', '.join(sorted(NO_QUORUM_POLICIES))}")
+
+
+def _check_secrets_dir(spec: ClusterSpec) -> Iterator[Problem]:
     if ".." in spec.secrets_dir.parts:
         yield Problem("secrets_dir", f"{str(spec.secrets_dir)!r} must not climb out with '..'")
+
+
+def _check_corosync(spec: ClusterSpec) -> Iterator[Problem]:
+    yield from _positive("corosync.token_ms", spec.corosync.token_ms, "milliseconds")
 
 
 def _check_network(spec: ClusterSpec) -> Iterator[Problem]:
@@ -148,7 +163,7 @@ def _host_address_problem(spec: ClusterSpec, address: IPv4Address) -> str | None
     return None
 
 
-def _check_nodes(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:
+def _check_nodes(spec: ClusterSpec) -> Iterator[Problem]:
     count = len(spec.nodes)
     if count < 2 or (count == 2 and not spec.two_node):
         yield Problem("nodes", f"{count} node(s): a cluster needs at least 3 for quorum "
@@ -160,10 +175,9 @@ def _check_nodes(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:
         if not _HOSTNAME.match(node.name):
             yield Problem(f"{path}.name", f"{node.name!r} is not a host name (lowercase "
                           "letters, digits and '-', 1-63, not starting or ending with '-')")
-        if network_ok:
-            why = _host_address_problem(spec, node.address)
-            if why:
-                yield Problem(f"{path}.address", why)
+        why = _host_address_problem(spec, node.address)
+        if why:
+            yield Problem(f"{path}.address", why)
         if not _MAC.match(node.mac):
             yield Problem(f"{path}.mac", f"{node.mac!r} is not a MAC address; write six "
                           "lowercase hex pairs like '52:54:00:12:34:56'")
@@ -181,19 +195,18 @@ def _check_nodes(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:
                           f"nodes[{first}]; each node needs its own {label}")
 
 
-def _check_vip(spec: ClusterSpec, network_ok: bool) -> Iterator[Problem]:
+def _check_vip(spec: ClusterSpec) -> Iterator[Problem]:
     vip = spec.vip
-    if network_ok:
-        why = _host_address_problem(spec, vip.address)
-        if why:
-            yield Problem("vip.address", why)
+    why = _host_address_problem(spec, vip.address)
+    if why:
+        yield Problem("vip.address", why)
     for index, node in enumerate(spec.nodes):
         if node.address == vip.address:
             yield Problem("vip.address", f"{vip.address} is nodes[{index}]'s address; the "
                           "VIP must be an address of its own")
     if not 1 <= vip.prefix <= 32:
         yield Problem("vip.prefix", f"{vip.prefix!r} is not a prefix length (1-32)")
-    elif network_ok and vip.prefix < spec.network.cidr.prefixlen:
+    elif vip.prefix < spec.network.cidr.prefixlen:
         yield Problem("vip.prefix", f"/{vip.prefix} is wider than the network "
                       f"{spec.network.cidr}; use /{spec.network.cidr.prefixlen} or 32")
 
@@ -278,3 +291,21 @@ def _check_vm(spec: ClusterSpec) -> Iterator[Problem]:
     if not spec.libvirt.pool_dir.is_absolute():
         yield Problem("libvirt.pool_dir", f"{str(spec.libvirt.pool_dir)!r} must be an "
                       "absolute path on the libvirt host")
+
+
+Rule = Callable[[ClusterSpec], Iterator[Problem]]
+# Each rule and the fields it reads: it runs unless one of them has the wrong type.
+_RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    (("name",), _check_name),
+    (("network",), _check_network),
+    (("nodes", "two_node", "network"), _check_nodes),
+    (("vip", "nodes", "network"), _check_vip),
+    (("nic",), _check_nic),
+    (("services",), _check_services),
+    (("ssh",), _check_ssh),
+    (("fencing",), _check_fencing),
+    (("corosync",), _check_corosync),
+    (("vm", "libvirt"), _check_vm),
+    (("resource_stickiness", "no_quorum_policy"), _check_pacemaker),
+    (("secrets_dir",), _check_secrets_dir),
+)

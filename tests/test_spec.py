@@ -174,6 +174,23 @@ def test_all_problems_reported_at_once() -> None:
     assert {"nic", "vm.memory_mib", "services[0].port"} <= paths
 
 
+def test_a_mistyped_field_does_not_hide_the_rules_of_the_others() -> None:
+    with pytest.raises(SpecError) as raised:
+        dataclasses.replace(LAB, nic="eth 0", services=(
+            dataclasses.replace(LAB.services[0], quiescent="no"),))  # type: ignore[arg-type]
+    assert {p.path for p in raised.value.problems} == {"nic", "services[0].quiescent"}
+
+
+def test_a_changed_network_names_every_address_left_outside_it() -> None:
+    """The cidr changed alone: the gateway, every node and the VIP are reported, not only the
+    first of them."""
+    with pytest.raises(SpecError) as raised:
+        dataclasses.replace(LAB, network=dataclasses.replace(
+            LAB.network, cidr=IPv4Network("10.88.5.0/24")))
+    assert {p.path for p in raised.value.problems} == {
+        "network.gateway", "vip.address", *(f"nodes[{i}].address" for i in range(3))}
+
+
 def test_two_nodes_allowed_with_flag() -> None:
     spec = dataclasses.replace(LAB, nodes=LAB.nodes[:2], two_node=True)
     assert len(spec.nodes) == 2
