@@ -51,6 +51,16 @@ IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
 REAL_SERVER_UNIT = "lvsha-real-server.service"
 
 
+# What the cluster stack itself listens on, on every node: sshd (the deploy's access), pcsd,
+# and corosync's knet (its default port; corosync.conf sets none). A demo real server cannot
+# bind these; a real service on them is the daemon itself (an SSH farm's sshd).
+NODE_DAEMON_PORTS: dict[tuple[str, int], str] = {
+    ("tcp", 22): "sshd",
+    ("tcp", 2224): "pcsd",
+    ("udp", 5405): "corosync",
+}
+
+
 def demo_unit(port: int) -> str:
     """The systemd unit of the lab's demo real server on ``port``."""
     return f"lvsha-demo-{port}.service"

@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from lvsha import shapes
+from lvsha import footprint, shapes
 from lvsha.spec import (
     ClusterSpec,
     ExternalCheck,
@@ -114,6 +114,12 @@ def _check_services(spec: ClusterSpec) -> Iterator[Problem]:
                                                      for s in spec.services]):
         yield Problem("services", f"{protocol} port {port} of services[{index}] is already "
                       f"used by services[{first}]; give each service its own port")
+    for index, service in enumerate(spec.services):
+        daemon = footprint.NODE_DAEMON_PORTS.get((service.protocol.value, service.port))
+        if spec.demo_service and daemon:
+            yield Problem(f"services[{index}].port", f"{service.protocol}/{service.port} is "
+                          f"held by {daemon} on every node: the demo real server "
+                          "(demo_service=True) cannot listen there; pick another port")
     for first, index, name in _repeats([s.name for s in spec.services]):
         yield Problem("services", f"service name {name!r} is used twice (services[{first}] "
                       f"and services[{index}]); names must be unique")
@@ -301,7 +307,7 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("nodes", "two_node", "network"), _check_nodes),
     (("vip", "nodes", "network"), _check_vip),
     (("nic",), _check_nic),
-    (("services",), _check_services),
+    (("services", "demo_service"), _check_services),
     (("ssh",), _check_ssh),
     (("fencing",), _check_fencing),
     (("corosync",), _check_corosync),

@@ -16,7 +16,7 @@ from lvsha import environments, footprint, render
 from lvsha.spec import ClusterSpec, ExternalCheck, FenceAgent, HttpCheck, Protocol, Service
 
 LAB = environments.load("lab")
-RICH = dataclasses.replace(LAB, services=(
+RICH = dataclasses.replace(LAB, demo_service=False, services=(
     Service(name="ssh", port=22, persistence_timeout=600, check_interval=5, check_timeout=2),
     Service(name="rdp", port=3389, scheduler="wlc", quiescent=False,
             check=HttpCheck(path="/health", expect="OK", https=True)),

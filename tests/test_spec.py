@@ -64,6 +64,7 @@ BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
      "not an IPVS scheduler"),
     ("http check expects nothing", with_service(check=HttpCheck()),
      "services[1].check.expect", "rejects an empty receive string"),
+    ("demo on sshd's port", with_service(port=22), "services[1].port", "held by sshd"),
     ("timeout = interval", with_service(check_interval=3, check_timeout=3),
      "services[1].check_timeout", "not shorter than check_interval"),
     ("negative interval", with_service(check_interval=-1), "services[1].check_interval",
