@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
-from pathlib import PurePath, PurePosixPath
+from pathlib import PurePosixPath
 
 # How a spec writes a value of each leaf type.
 _SPELLING: dict[type, str] = {
@@ -52,8 +52,6 @@ def _matches(value: object, hint: object) -> bool:
         return isinstance(value, tuple)
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool)
-    if hint is PurePosixPath:
-        return isinstance(value, PurePath)
     return isinstance(hint, type) and isinstance(value, hint)
 
 

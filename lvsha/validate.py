@@ -110,16 +110,15 @@ def _check_services(spec: ClusterSpec) -> Iterator[Problem]:
         yield Problem("services", "no virtual service; add at least one Service")
     for index, service in enumerate(spec.services):
         yield from _check_service(f"services[{index}]", service)
-    for first, index, (protocol, port) in _repeats([(s.protocol, s.port)
-                                                     for s in spec.services]):
-        yield Problem("services", f"{protocol} port {port} of services[{index}] is already "
-                      f"used by services[{first}]; give each service its own port")
-    for index, service in enumerate(spec.services):
         daemon = footprint.NODE_DAEMON_PORTS.get((service.protocol.value, service.port))
         if spec.demo_service and daemon:
             yield Problem(f"services[{index}].port", f"{service.protocol}/{service.port} is "
                           f"held by {daemon} on every node: the demo real server "
                           "(demo_service=True) cannot listen there; pick another port")
+    for first, index, (protocol, port) in _repeats([(s.protocol, s.port)
+                                                     for s in spec.services]):
+        yield Problem("services", f"{protocol} port {port} of services[{index}] is already "
+                      f"used by services[{first}]; give each service its own port")
     for first, index, name in _repeats([s.name for s in spec.services]):
         yield Problem("services", f"service name {name!r} is used twice (services[{first}] "
                       f"and services[{index}]); names must be unique")
