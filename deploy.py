@@ -6,7 +6,7 @@
 config.py makes pyinfra use sudo and stop if any node cannot be reached.
 """
 
-from pyinfra_deploys import corosync, demo, lvs, packages, preflight
+from pyinfra_deploys import corosync, demo, fencing, lvs, packages, preflight
 
 preflight.check_inventory_matches_spec()
 preflight.check_release()
@@ -19,4 +19,5 @@ lvs.ipvs_reschedule()
 lvs.real_server_at_boot()
 demo.demo_service()
 corosync.configure()
+fencing.fencing()
 lvs.cluster_configuration()

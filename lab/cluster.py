@@ -40,6 +40,9 @@ def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-6000:])
         raise SystemExit(f"lab: the deploy failed (exit {result.returncode})")
+    for line in result.stderr.splitlines():  # e.g. the deploy's "runs without fencing"
+        if "WARNING" in line:
+            print(line.strip(), file=sys.stderr)
     report: dict[str, Any] = json.loads(result.stdout)
     return report
 

@@ -67,6 +67,9 @@ def demo_unit(port: int) -> str:
 
 
 # The keepalived reference
+# fence_virsh's SSH key to the libvirt host, on every node; root's alone.
+FENCE_VIRSH_KEY = "/etc/lvsha/fence_virsh_key"
+
 KEEPALIVED_CONF = "/etc/keepalived/keepalived.conf"
 NFTABLES_CONF = "/etc/nftables.conf"
 KEEPALIVED_ROLE_SCRIPT = "/usr/local/sbin/lvsha-keepalived-role"
@@ -124,6 +127,11 @@ LVS = Resource("lvs", Agent("lvsha", "lvs"), (
     Operation("demote", timeout_s=20),
 ))
 LVS_CLONE = f"{LVS.id}-clone"
+
+# The STONITH device of a spec that names one (its agent comes from the spec). Its monitor
+# asks the device whether it answers (fence_virsh: an SSH login and `virsh list`).
+FENCE_DEVICE_ID = "fence"
+FENCE_DEVICE_MONITOR = Operation("monitor", timeout_s=60, interval_s=60)
 
 # ldirectord is a perl daemon, and the stock agent runs it once per monitor (status), twice
 # per stop (status, stop) and three times per start (status, start, status). Under the lab's

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lvsha.spec import ClusterSpec
+from lvsha.spec import ClusterSpec, FenceVirsh
 
 REPO = Path(__file__).resolve().parent.parent
 FILES = REPO / "files"
@@ -23,6 +23,12 @@ def private_key(spec: ClusterSpec) -> Path:
 
 def public_key(spec: ClusterSpec) -> Path:
     return REPO / Path(spec.ssh.public_key).expanduser()
+
+
+def fence_key(spec: ClusterSpec) -> Path:
+    """fence_virsh's SSH key to the libvirt host (FenceVirsh.identity_file), in the checkout."""
+    assert isinstance(spec.fencing, FenceVirsh)
+    return REPO / Path(spec.fencing.identity_file).expanduser()
 
 
 def known_hosts(spec: ClusterSpec) -> Path:

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 from lvsha import footprint
-from lvsha.spec import ClusterSpec, ConnectCheck, ExternalCheck, HttpCheck, NoFencing, Service
+from lvsha.spec import (
+    ClusterSpec,
+    ConnectCheck,
+    ExternalCheck,
+    FenceAgent,
+    FenceVirsh,
+    HttpCheck,
+    NoFencing,
+    Service,
+)
 from lvsha.templates import render, render_xml
 
 
@@ -66,8 +77,30 @@ def resource_defaults(spec: ClusterSpec) -> dict[str, str]:
     return {"resource-stickiness": str(spec.resource_stickiness)}
 
 
+def fence_virsh_host(spec: ClusterSpec, fencing: FenceVirsh) -> str:
+    """How the nodes reach the libvirt host: as the spec says, else the libvirt URI's host,
+    else (a local URI) the network's gateway, where libvirt's NAT network puts the host."""
+    return fencing.host or urlparse(spec.libvirt.uri).hostname or str(spec.network.gateway)
+
+
+def fence_device(spec: ClusterSpec) -> FenceAgent | None:
+    """The STONITH device the spec asks for, as an agent and its parameters (None if none)."""
+    fencing = spec.fencing
+    if isinstance(fencing, FenceVirsh):
+        params = [("ip", fence_virsh_host(spec, fencing)), ("username", fencing.user),
+                  ("identity_file", footprint.FENCE_VIRSH_KEY),
+                  ("pcmk_host_map", ";".join(f"{node.name}:{spec.vm_name(node)}"
+                                             for node in spec.nodes))]
+        if fencing.user != "root":
+            params.append(("use_sudo", "1"))
+        return FenceAgent("fence_virsh", tuple(params))
+    return fencing if isinstance(fencing, FenceAgent) else None
+
+
 def cib_configuration(spec: ClusterSpec) -> str:
     """The CIB sections lvsha owns outright (resources, constraints) as XML."""
+    fence = {"id": footprint.FENCE_DEVICE_ID, "operations": (footprint.FENCE_DEVICE_MONITOR,)}
     return render_xml("cib.xml.j2", spec=spec, lvs=footprint.LVS,
                       lvs_clone=footprint.LVS_CLONE, ldirectord=footprint.LDIRECTORD,
-                      ldirectord_cf=footprint.LDIRECTORD_CF)
+                      ldirectord_cf=footprint.LDIRECTORD_CF, fence=fence,
+                      fence_device=fence_device(spec))

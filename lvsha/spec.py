@@ -122,13 +122,31 @@ class NoFencing:
 
 @dataclass(frozen=True)
 class FenceAgent:
-    """A STONITH device: a fence-agents agent and its parameters (shape only for now)."""
+    """A STONITH device: any fence-agents agent with its parameters, checked against the
+    agent's own meta-data. Pacemaker passes the action and the target itself."""
 
     agent: str
     params: tuple[tuple[str, str], ...] = ()
 
 
-Fencing = NoFencing | FenceAgent
+@dataclass(frozen=True)
+class FenceVirsh:
+    """fence_virsh: to fence a node, pacemaker logs in to the libvirt host over SSH and resets
+    the node's VM with virsh (the VMs `cdktf deploy` made, so their names come from the stack).
+
+    ``identity_file`` is the private key on the operator's machine (relative to the checkout;
+    generated when missing); the deploy copies it to every node, mode 0600, and its ``.pub``
+    belongs in ``user``'s authorized_keys on the host. A user other than root runs virsh
+    through sudo. ``host`` is how the nodes reach the libvirt host; unset, it is the libvirt
+    URI's host, or for a local URI the network's gateway (where libvirt's NAT network puts it).
+    """
+
+    user: str
+    identity_file: PurePosixPath
+    host: str | None = None
+
+
+Fencing = NoFencing | FenceAgent | FenceVirsh
 
 
 @dataclass(frozen=True)
@@ -183,6 +201,10 @@ class ClusterSpec:
         found = problems(self)
         if found:
             raise SpecError(found)
+
+    def vm_name(self, node: Node) -> str:
+        """The name of ``node``'s VM: given by the prod stack, fenced by fence_virsh."""
+        return f"{self.name}-{node.name}"
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

@@ -9,12 +9,14 @@ from ipaddress import IPv4Address
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from lvsha import footprint, shapes
+from lvsha import fence, footprint, render, shapes
 from lvsha.spec import (
     ClusterSpec,
     ExternalCheck,
+    FenceAgent,
     HttpCheck,
     NoFencing,
+    Platform,
     Protocol,
     Service,
 )
@@ -29,6 +31,9 @@ _IFNAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 # RFC 1123 host name label, which is also what corosync and pacemaker accept as a node name.
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+# A host name (RFC 1123 labels, dotted) or an IPv4 address, as ssh takes it.
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                   r"[A-Za-z0-9])?)*$")
 _USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _CLUSTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _SHA512 = re.compile(r"^[0-9a-f]{128}$")
@@ -272,9 +277,36 @@ def _check_fencing(spec: ClusterSpec) -> Iterator[Problem]:
     if isinstance(fencing, NoFencing):
         if not fencing.reason.strip():
             yield Problem("fencing.reason", "running without STONITH needs a stated reason")
-    elif not fencing.agent.startswith("fence_"):
-        yield Problem("fencing.agent", f"{fencing.agent!r} is not a fence-agents agent "
-                      "(fence_*)")
+        return
+    if isinstance(fencing, FenceAgent):
+        yield from _check_fence_agent(fencing)
+        return
+    if spec.platform is not Platform.LIBVIRT:
+        yield Problem("fencing", f"fence_virsh resets VMs on a libvirt host; the {spec.platform}"
+                      " platform has none: choose NoFencing(reason=...) there")
+    if not _USER.match(fencing.user):
+        yield Problem("fencing.user", f"{fencing.user!r} is not a Linux user name on the "
+                      "libvirt host")
+    if not fencing.identity_file.name:
+        yield Problem("fencing.identity_file", "empty path; name the private key file")
+    elif fencing.identity_file.suffix == ".pub":
+        yield Problem("fencing.identity_file", f"{str(fencing.identity_file)!r} is a public "
+                      "key; name the private key (its .pub goes to the libvirt host)")
+    if fencing.host is not None and not _HOST.match(fencing.host):
+        yield Problem("fencing.host", f"{fencing.host!r} is not a host name or IPv4 address")
+    device = render.fence_device(spec)
+    assert device is not None
+    yield from _check_fence_agent(device)
+
+
+def _check_fence_agent(device: FenceAgent) -> Iterator[Problem]:
+    """What the agent's own meta-data requires of its parameters."""
+    names = [name for name, _ in device.params]
+    for first, again, name in _repeats(names):
+        yield Problem(f"fencing.params[{again}]", f"{name!r} is given again (first at "
+                      f"params[{first}]); give each parameter once")
+    for parameter, message in fence.problems(device.agent, names):
+        yield Problem("fencing.params" if parameter else "fencing.agent", message)
 
 
 def _check_vm(spec: ClusterSpec) -> Iterator[Problem]:
@@ -308,7 +340,7 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("nic",), _check_nic),
     (("services", "demo_service"), _check_services),
     (("ssh",), _check_ssh),
-    (("fencing",), _check_fencing),
+    (("fencing", "platform", "libvirt", "network", "nodes"), _check_fencing),
     (("corosync",), _check_corosync),
     (("vm", "libvirt"), _check_vm),
     (("resource_stickiness", "no_quorum_policy"), _check_pacemaker),

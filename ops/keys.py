@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from lvsha import environments, paths
-from lvsha.spec import ClusterSpec
+from lvsha.spec import ClusterSpec, FenceVirsh
 from lvsha.validate import Problem, SpecError
 
 
@@ -22,18 +22,32 @@ def read_public_key(spec: ClusterSpec) -> str:
                         ) from None
 
 
-def ensure_key(spec: ClusterSpec) -> Path:
-    """Generate the environment's key pair if it is missing; return the private key's path."""
-    key = paths.private_key(spec)
+def _ensure_pair(key: Path, comment: str, what: str) -> Path:
     if not key.exists():
         key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
-                        f"lvsha-{spec.name}", "-f", str(key)], check=True)
-        print(f"generated the {spec.name} deploy key {key}")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment,
+                        "-f", str(key)], check=True)
+        print(f"generated {what} {key}")
     os.chmod(key, 0o600)
     return key
+
+
+def ensure_key(spec: ClusterSpec) -> Path:
+    """Generate the environment's key pair if it is missing; return the private key's path."""
+    return _ensure_pair(paths.private_key(spec), f"lvsha-{spec.name}",
+                        f"the {spec.name} deploy key")
+
+
+def ensure_fence_key(spec: ClusterSpec) -> Path | None:
+    """Generate fence_virsh's key pair if the spec fences so and it is missing."""
+    if not isinstance(spec.fencing, FenceVirsh):
+        return None
+    return _ensure_pair(paths.fence_key(spec), f"lvsha-{spec.name}-fence",
+                        f"the {spec.name} fence_virsh key (authorize its .pub for "
+                        f"{spec.fencing.user} on the libvirt host)")
 
 
 if __name__ == "__main__":
     for name in environments.NAMES:
         ensure_key(environments.load(name))
+        ensure_fence_key(environments.load(name))

@@ -11,6 +11,8 @@ APT_PACKAGES=(
     pacemaker-cli-utils resource-agents ldirectord ipvsadm libxml2-utils
     # tests: the keepalived reference's config is checked by keepalived and nft themselves
     keepalived nftables
+    # tests: lvsha/data/fence_agents.json is checked against the agents' own meta-data
+    fence-agents
     python3-venv nodejs make
 )
 

@@ -43,7 +43,7 @@ class NodeVm(Construct):
             backing_store=lv.VolumeBackingStore(path=base.path, format=lv.VolumeFormat("qcow2")),
         ), provider)
         lv.Domain(self, "domain", lv.DomainArgs(
-            name=f"{spec.name}-{node.name}",
+            name=spec.vm_name(node),
             memory=spec.vm.memory_mib,
             vcpu=spec.vm.vcpus,
             devices=lv.DomainDevices(

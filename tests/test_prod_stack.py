@@ -15,7 +15,7 @@ from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 from schema_check import load_schema, violations
 
-from lvsha import environments
+from lvsha import environments, render
 from lvsha.spec import ClusterSpec
 from lvsha.validate import SpecError
 from ops.keys import read_public_key
@@ -74,6 +74,15 @@ def test_each_node_appears_in_network_and_domain() -> None:
         domain = by_name[f"{PROD.name}-{node.name}"]
         assert domain["devices"]["interfaces"][0]["mac"] == {"address": node.mac}
         assert domain["memory"] == PROD.vm.memory_mib and domain["memory_unit"] == "MiB"
+
+
+def test_fence_virsh_names_the_vms_the_stack_creates() -> None:
+    """The fence device's node-to-domain map is the stack's, so fencing resets the right VM."""
+    device = render.fence_device(PROD)
+    assert device is not None and device.agent == "fence_virsh"
+    host_map = dict(pair.split(":") for pair in dict(device.params)["pcmk_host_map"].split(";"))
+    domains = {d["name"] for d in synth()["resource"]["libvirt_domain"].values()}
+    assert set(host_map) == {n.name for n in PROD.nodes} and set(host_map.values()) == domains
 
 
 def test_changing_a_node_address_changes_only_what_depends_on_it() -> None:

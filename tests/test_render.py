@@ -13,9 +13,27 @@ import pytest
 from ldirectord_parser import parse
 
 from lvsha import environments, footprint, render
-from lvsha.spec import ClusterSpec, ExternalCheck, FenceAgent, HttpCheck, Protocol, Service
+from lvsha.spec import (
+    ClusterSpec,
+    ExternalCheck,
+    FenceAgent,
+    FenceVirsh,
+    HttpCheck,
+    Protocol,
+    Service,
+)
 
 LAB = environments.load("lab")
+PROD = environments.load("prod")
+# Every kind of fencing a spec can choose: none (lab), fence_virsh (prod), any other agent.
+FENCINGS = {
+    "no-fencing": LAB,
+    "fence_virsh": PROD,
+    "fence_ipmilan": dataclasses.replace(PROD, fencing=FenceAgent("fence_ipmilan", (
+        ("ip", "192.168.122.5"), ("username", "admin"),
+        ("password_script", "/usr/local/sbin/bmc-password"), ("lanplus", "1"),
+        ("pcmk_host_list", "node1 node2 node3")))),
+}
 RICH = dataclasses.replace(LAB, demo_service=False, services=(
     Service(name="ssh", port=22, persistence_timeout=600, check_interval=5, check_timeout=2),
     Service(name="rdp", port=3389, scheduler="wlc", quiescent=False,
@@ -93,9 +111,38 @@ def test_cib_resources_follow_the_spec() -> None:
 def test_stonith_off_only_when_the_spec_says_so() -> None:
     assert render.cluster_properties(LAB) == {"stonith-enabled": "false",
                                               "no-quorum-policy": "stop"}
-    fenced = dataclasses.replace(LAB, fencing=FenceAgent(agent="fence_virsh"))
-    assert render.cluster_properties(fenced)["stonith-enabled"] == "true"
+    assert render.cluster_properties(PROD)["stonith-enabled"] == "true"
     assert render.resource_defaults(LAB) == {"resource-stickiness": "100"}
+
+
+@pytest.mark.parametrize("spec", FENCINGS.values(), ids=FENCINGS.keys())
+def test_the_cib_holds_the_fence_device_the_spec_names(spec: ClusterSpec) -> None:
+    devices = _cib(spec).findall("./resources/primitive[@class='stonith']")
+    wanted = render.fence_device(spec)
+    if wanted is None:
+        assert devices == []
+        return
+    [device] = devices
+    assert device.get("type") == wanted.agent
+    assert [(n.get("name"), n.get("value")) for n in device.iter("nvpair")] == \
+        list(wanted.params)
+
+
+def test_fence_virsh_resets_each_node_s_own_vm_with_the_deployed_key() -> None:
+    assert isinstance(PROD.fencing, FenceVirsh)
+    device = render.fence_device(PROD)
+    assert device is not None
+    params = dict(device.params)
+    assert params["pcmk_host_map"] == ";".join(f"{n.name}:{PROD.vm_name(n)}"
+                                               for n in PROD.nodes)
+    assert params["identity_file"] == footprint.FENCE_VIRSH_KEY
+    # The default libvirt URI is local: the nodes reach its host at the NAT network's gateway.
+    assert (params["ip"], params["username"], params["use_sudo"]) == (
+        str(PROD.network.gateway), PROD.fencing.user, "1")
+    remote = dataclasses.replace(PROD, libvirt=dataclasses.replace(
+        PROD.libvirt, uri="qemu+ssh://ops@kvm1.example.net/system"))
+    remote_device = render.fence_device(remote)
+    assert remote_device is not None and dict(remote_device.params)["ip"] == "kvm1.example.net"
 
 
 @pytest.mark.parametrize("two_node", [False, True])
@@ -113,12 +160,14 @@ def test_corosync_conf_carries_the_spec(two_node: bool) -> None:
     assert conf["quorum"].get("two_node") == ("1" if two_node else None)
 
 
-@pytest.mark.parametrize("env", environments.NAMES)
-def test_pacemaker_accepts_the_cib(env: str, tmp_path: Path) -> None:
-    """crm_verify checks the rendered sections against pacemaker's own schema and IDREFs."""
+@pytest.mark.parametrize("spec", [*(environments.load(env) for env in environments.NAMES),
+                                  *FENCINGS.values()],
+                         ids=[*environments.NAMES, *FENCINGS])
+def test_pacemaker_accepts_the_cib(spec: ClusterSpec, tmp_path: Path) -> None:
+    """crm_verify checks the rendered sections against pacemaker's own schema and IDREFs,
+    for each environment and each kind of fencing."""
     if shutil.which("crm_verify") is None:
         pytest.skip("crm_verify (pacemaker-cli-utils) is not installed")
-    spec = environments.load(env)
     configuration = _cib(spec)
     configuration.insert(0, ET.Element("nodes"))
     crm_config = ET.Element("crm_config")

@@ -3,7 +3,7 @@
 from ipaddress import IPv4Network
 from pathlib import PurePosixPath
 
-from lvsha.spec import ClusterSpec, Network, Node, NoFencing, Service, SshAccess, Vip
+from lvsha.spec import ClusterSpec, FenceVirsh, Network, Node, Service, SshAccess, Vip
 
 NETWORK = IPv4Network("192.168.122.0/24")
 
@@ -18,6 +18,9 @@ SPEC = ClusterSpec(
     nic="eth0",
     services=(Service(name="http", port=80),),
     ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/prod/id_ed25519")),
-    fencing=NoFencing(reason="as the original design; a fence_virsh device is to come"),
+    # The libvirt host is the network's gateway (libvirt's default NAT network); its user
+    # `lvsha-fence` runs virsh through sudo with the key the deploy generates.
+    fencing=FenceVirsh(user="lvsha-fence",
+                       identity_file=PurePosixPath("secrets/prod/fence_virsh")),
     secrets_dir=PurePosixPath("secrets/prod"),
 )
