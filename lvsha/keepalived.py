@@ -29,8 +29,9 @@ def firewall_mark(spec: ClusterSpec, service: Service) -> int:
 
 
 def priority(spec: ClusterSpec, node: Node) -> int:
-    """The first node is preferred; nopreempt keeps a master once elected (like stickiness)."""
-    return 150 - 10 * spec.nodes.index(node)
+    """The first node is preferred; nopreempt keeps a master once elected (like stickiness).
+    Distinct and inside VRRP's 1-254 for up to validate.MAX_NODES nodes."""
+    return 200 - 5 * spec.nodes.index(node)
 
 
 def _check(service: Service) -> dict[str, str]:
@@ -42,7 +43,7 @@ def _check(service: Service) -> dict[str, str]:
     if isinstance(check, HttpCheck):
         return {"kind": "SSL_GET" if check.https else "HTTP_GET",
                 "body": f"connect_port {service.port}\nconnect_timeout {timeout}\n"
-                        f'url {{\n    path {check.path}\n    regex "{check.expect}"\n}}'}
+                        f'url {{\n    path {check.path}\n    regex "{check.pattern}"\n}}'}
     assert isinstance(check, ExternalCheck)
     return {"kind": "MISC_CHECK", "body": f'misc_path "{check.command}"\nmisc_timeout {timeout}'}
 

@@ -28,7 +28,7 @@ def _ldirectord_check(service: Service) -> dict[str, str]:
             "checktype": "negotiate",
             "service": "https" if check.https else "http",
             "request": f'"{check.path}"',
-            "receive": f'"{check.expect}"',
+            "receive": f'"{check.pattern}"',
         }
     assert isinstance(check, ExternalCheck)
     return {"checktype": "external", "checkcommand": f'"{check.command}"'}

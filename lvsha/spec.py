@@ -7,6 +7,7 @@ validates it as a whole, so a bad spec never gets as far as touching a machine.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
@@ -41,6 +42,12 @@ class HttpCheck:
     path: str = "/"
     expect: str = ""
     https: bool = False
+
+    @property
+    def pattern(self) -> str:
+        """``expect`` as the regular expression ldirectord (perl) and keepalived (PCRE2) match
+        the body with: escaped, so '1+1' or 'a (b)' is found as written, never a bad regex."""
+        return re.escape(self.expect)
 
 
 @dataclass(frozen=True)

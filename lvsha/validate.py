@@ -25,6 +25,15 @@ from lvsha.spec import (
 IPVS_SCHEDULERS = frozenset(
     {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}
 )
+# corosync 3.1 (Debian 12) refuses a token whose retransmit interval, token / (4 + 0.2) with
+# the default token_retransmits_before_loss_const, is under 30 ms: `corosync -t` accepts 126,
+# refuses 125 (tests/test_render.py). Above 30 s lvsha calls it a mistake: membership would
+# re-form only after token + consensus (2.2 x token).
+# The largest corosync cluster Red Hat and SUSE support; the keepalived reference's VRRP
+# priorities are sized for it.
+MAX_NODES = 32
+MIN_TOKEN_MS = 126
+MAX_TOKEN_MS = 30000
 NO_QUORUM_POLICIES = frozenset({"stop", "freeze", "ignore", "demote", "suicide"})
 # Linux: at most 15 bytes (IFNAMSIZ - 1), no '/', no whitespace, not '.' or '..'.
 _IFNAME = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
@@ -136,6 +145,10 @@ def _check_pacemaker(spec: ClusterSpec) -> Iterator[Problem]:
     if spec.no_quorum_policy not in NO_QUORUM_POLICIES:
         yield Problem("no_quorum_policy", f"{spec.no_quorum_policy!r} is not one of "
                       f"{', '.join(sorted(NO_QUORUM_POLICIES))}")
+    elif spec.no_quorum_policy == "suicide" and isinstance(spec.fencing, NoFencing):
+        yield Problem("no_quorum_policy", "'suicide' fences the nodes that lose quorum, and "
+                      "this spec has NoFencing (pacemaker refuses the pair); choose fencing, "
+                      "or 'stop'")
 
 
 def _check_secrets_dir(spec: ClusterSpec) -> Iterator[Problem]:
@@ -144,7 +157,12 @@ def _check_secrets_dir(spec: ClusterSpec) -> Iterator[Problem]:
 
 
 def _check_corosync(spec: ClusterSpec) -> Iterator[Problem]:
-    yield from _positive("corosync.token_ms", spec.corosync.token_ms, "milliseconds")
+    token = spec.corosync.token_ms
+    if not MIN_TOKEN_MS <= token <= MAX_TOKEN_MS:
+        yield Problem("corosync.token_ms", f"{token!r} ms is outside {MIN_TOKEN_MS}-"
+                      f"{MAX_TOKEN_MS}: corosync refuses a token under {MIN_TOKEN_MS} ms, and "
+                      f"above {MAX_TOKEN_MS} ms a lost director goes unnoticed for over a "
+                      "minute (token + consensus); 1000 is measured to fail over in ~3 s")
 
 
 def _check_network(spec: ClusterSpec) -> Iterator[Problem]:
@@ -178,6 +196,9 @@ def _check_nodes(spec: ClusterSpec) -> Iterator[Problem]:
     if count < 2 or (count == 2 and not spec.two_node):
         yield Problem("nodes", f"{count} node(s): a cluster needs at least 3 for quorum "
                       "(2 only with two_node=True)")
+    if count > MAX_NODES:
+        yield Problem("nodes", f"{count} nodes: lvsha supports at most {MAX_NODES} (the largest "
+                      "corosync cluster its vendors support)")
     if spec.two_node and count != 2:
         yield Problem("two_node", f"two_node=True needs exactly 2 nodes, not {count}")
     for index, node in enumerate(spec.nodes):
@@ -343,6 +364,6 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("fencing", "platform", "libvirt", "network", "nodes"), _check_fencing),
     (("corosync",), _check_corosync),
     (("vm", "libvirt"), _check_vm),
-    (("resource_stickiness", "no_quorum_policy"), _check_pacemaker),
+    (("resource_stickiness", "no_quorum_policy", "fencing"), _check_pacemaker),
     (("secrets_dir",), _check_secrets_dir),
 )

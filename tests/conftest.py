@@ -9,11 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import labtools  # noqa: E402
+
+# Property tests (tests/test_properties.py): each example runs the tools (ldirectord ~1 s).
+settings.register_profile("lvsha", max_examples=20, deadline=None,
+                          derandomize=os.environ.get("CI") == "true",
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", parent=settings.get_profile("lvsha"), max_examples=300,
+                          derandomize=False)
+settings.load_profile("lvsha")
 
 
 @pytest.fixture(scope="session")

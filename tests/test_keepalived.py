@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import toolchecks
 
 from lvsha import environments, keepalived
 from lvsha.spec import ClusterSpec
@@ -19,26 +20,17 @@ ROLE_SCRIPT = Path(__file__).resolve().parent.parent / "files" / "bin" / "lvsha-
 SPECS = [environments.load(name) for name in environments.NAMES]
 
 
-def config_test(text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    conf, log = tmp_path / "keepalived.conf", tmp_path / "config-test.log"
-    conf.write_text(text)
-    result = subprocess.run(["keepalived", f"--config-test={log}", "-f", str(conf)],
-                            capture_output=True, text=True, timeout=30)
-    result.stderr += log.read_text() if log.exists() else ""
-    return result
-
-
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_keepalived_accepts_every_node_config(spec: ClusterSpec, tmp_path: Path) -> None:
     for node in spec.nodes:
-        result = config_test(keepalived.keepalived_conf(spec, node), tmp_path)
+        result = toolchecks.keepalived_accepts(spec, node, tmp_path)
         assert result.returncode == 0, result.stderr
 
 
 def test_keepalived_config_test_catches_a_bad_scheduler(tmp_path: Path) -> None:
     spec = SPECS[1]
     text = keepalived.keepalived_conf(spec, spec.nodes[0]).replace("lb_algo lc", "lb_algo lcx")
-    assert config_test(text, tmp_path).returncode != 0
+    assert toolchecks.keepalived_config_test(text, spec.nic, tmp_path).returncode != 0
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -72,10 +64,7 @@ def test_nft_accepts_the_marking_rules(spec: ClusterSpec, tmp_path: Path) -> Non
         assert (f"ip daddr {spec.vip.address} {service.protocol.value} dport {service.port} "
                 f"ether saddr != @cluster_macs meta mark set "
                 f"{keepalived.firewall_mark(spec, service)}") in rules
-    path = tmp_path / "nftables.conf"
-    path.write_text(rules)
-    result = subprocess.run(["unshare", "--net", "nft", "-c", "-f", str(path)],
-                            capture_output=True, text=True, timeout=30)
+    result = toolchecks.nft_check(spec, tmp_path)
     assert result.returncode == 0, result.stderr
 
 

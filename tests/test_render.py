@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 
 import corosync_parser
 import pytest
+import toolchecks
 from ldirectord_parser import parse
 
-from lvsha import environments, footprint, render
+from lvsha import environments, footprint, render, validate
 from lvsha.spec import (
     ClusterSpec,
+    Corosync,
     ExternalCheck,
     FenceAgent,
     FenceVirsh,
@@ -45,12 +46,7 @@ RICH = dataclasses.replace(LAB, demo_service=False, services=(
 
 @pytest.mark.parametrize("spec", [LAB, RICH], ids=["lab", "rich"])
 def test_ldirectord_reads_the_rendered_file(spec: ClusterSpec, tmp_path: Path) -> None:
-    """ldirectord's own parser (its `status` command reads the file first): exit 3 is
-    "stopped"; a config error exits 2 and names the line."""
-    config = tmp_path / "ldirectord.cf"
-    config.write_text(render.ldirectord_cf(spec))
-    result = subprocess.run(["/usr/sbin/ldirectord", str(config), "status"],
-                            capture_output=True, text=True, timeout=60)
+    result = toolchecks.ldirectord_status(spec, tmp_path)
     assert (result.returncode, "Error" in result.stderr) == (3, False), result.stderr
 
 
@@ -160,6 +156,24 @@ def test_corosync_conf_carries_the_spec(two_node: bool) -> None:
     assert conf["quorum"].get("two_node") == ("1" if two_node else None)
 
 
+@pytest.mark.parametrize("two_node", [False, True])
+def test_corosync_itself_accepts_the_conf(two_node: bool, tmp_path: Path) -> None:
+    spec = dataclasses.replace(LAB, two_node=True, nodes=LAB.nodes[:2]) if two_node else LAB
+    result = toolchecks.corosync_test(spec, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_corosync_refuses_a_token_under_the_spec_s_minimum(tmp_path: Path) -> None:
+    """corosync itself draws the line validate.MIN_TOKEN_MS encodes (so the check above can
+    fail, too)."""
+    shortest = dataclasses.replace(LAB, corosync=Corosync(token_ms=validate.MIN_TOKEN_MS))
+    assert toolchecks.corosync_test(shortest, tmp_path).returncode == 0
+    text = render.corosync_conf(shortest).replace(
+        f"token: {validate.MIN_TOKEN_MS}\n", f"token: {validate.MIN_TOKEN_MS - 1}\n")
+    refused = toolchecks.corosync_test(shortest, tmp_path, text)
+    assert refused.returncode != 0 and "Not appropriate token" in refused.stderr
+
+
 @pytest.mark.parametrize("spec", [*(environments.load(env) for env in environments.NAMES),
                                   *FENCINGS.values()],
                          ids=[*environments.NAMES, *FENCINGS])
@@ -168,21 +182,7 @@ def test_pacemaker_accepts_the_cib(spec: ClusterSpec, tmp_path: Path) -> None:
     for each environment and each kind of fencing."""
     if shutil.which("crm_verify") is None:
         pytest.skip("crm_verify (pacemaker-cli-utils) is not installed")
-    configuration = _cib(spec)
-    configuration.insert(0, ET.Element("nodes"))
-    crm_config = ET.Element("crm_config")
-    properties = ET.SubElement(crm_config, "cluster_property_set", id="props")
-    for name, value in render.cluster_properties(spec).items():
-        ET.SubElement(properties, "nvpair", id=f"props-{name}", name=name, value=value)
-    configuration.insert(0, crm_config)
-    cib = ET.Element("cib", {"validate-with": "pacemaker-3.9", "epoch": "1",
-                             "num_updates": "0", "admin_epoch": "0"})
-    cib.append(configuration)
-    cib.append(ET.Element("status"))
-    path = tmp_path / "cib.xml"
-    ET.ElementTree(cib).write(path)
-    result = subprocess.run(["crm_verify", "--xml-file", str(path)], capture_output=True,
-                            text=True)
+    result = toolchecks.crm_verify(spec, tmp_path)
     assert result.returncode == 0, result.stderr
 
 
