@@ -117,6 +117,9 @@ def _check_nic(spec: ClusterSpec) -> Iterator[Problem]:
     if not _IFNAME.match(spec.nic) or spec.nic in {".", ".."}:
         yield Problem("nic", f"{spec.nic!r} is not a Linux interface name "
                       "(1-15 characters of letters, digits, '_', '-', '.', ':')")
+    elif spec.nic == "lo":
+        yield Problem("nic", "'lo' cannot carry the VIP to clients (every node already holds "
+                      "it there as a real server); name the NIC on the network")
 
 
 def _check_services(spec: ClusterSpec) -> Iterator[Problem]:

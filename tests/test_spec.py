@@ -126,6 +126,7 @@ BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
      "network.cidr", "too small"),
     ("NIC too long", with_(nic="eth0-with-a-long-name"), "nic", "not a Linux interface"),
     ("NIC with slash", with_(nic="eth/0"), "nic", "not a Linux interface"),
+    ("NIC loopback", with_(nic="lo"), "nic", "cannot carry the VIP"),
     ("cluster name", with_(name="Prod Cluster"), "name", "not a cluster name"),
     ("root user", with_(ssh=SshAccess("root", LAB.ssh.private_key)), "ssh.user",
      "unprivileged"),
