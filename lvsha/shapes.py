@@ -34,7 +34,10 @@ def spelling(hint: object) -> str:
     if isinstance(hint, types.UnionType):
         return " or ".join(spelling(member) for member in typing.get_args(hint))
     if typing.get_origin(hint) is tuple:
-        return f"a tuple of {spelling(typing.get_args(hint)[0])}"
+        arguments = typing.get_args(hint)
+        if arguments[-1:] == (Ellipsis,):
+            return f"a tuple of {spelling(arguments[0])}"
+        return f"({', '.join(spelling(argument) for argument in arguments)})"
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return " or ".join(f"{hint.__name__}.{member.name}" for member in hint)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -69,6 +72,9 @@ def problems(value: object, hint: object, path: str) -> Iterator[tuple[str, str]
             advice = f"; write {value.__name__}(…), an instance"
         elif isinstance(value, list) and typing.get_origin(hint) is tuple:
             advice = "; write (a, b, …) instead of [a, b, …]"
+        elif typing.get_origin(hint) is tuple and typing.get_args(hint)[-1:] == (Ellipsis,) \
+                and _matches(value, typing.get_args(hint)[0]):
+            advice = "; a tuple of one needs its comma: write (x,)"
         yield path, f"expected {spelling(hint)}, got {_described(value)}{advice}"
         return
     if isinstance(value, tuple):
