@@ -287,7 +287,7 @@ MISTYPED: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
      "expected NoFencing(…) or FenceAgent(…) or FenceVirsh(…), got str 'none'"),
     ("timeout or None", with_service(persistence_timeout="300"),
      "services[1].persistence_timeout", "expected a whole number or None, got str"),
-    ("one service bare", with_(services=Service("web", 8080)), "services",  # type: ignore[arg-type]
+    ("one service bare", with_(services=Service("web", 8080)), "services",
      "a tuple of one needs its comma: write (x,)"),
     ("params as dict", with_(fencing=FenceAgent("fence_ipmilan", params={"ip": "h"})),  # type: ignore[arg-type]
      "fencing.params", "expected a tuple of (a string, a string), got dict"),
