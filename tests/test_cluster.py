@@ -89,13 +89,21 @@ def test_no_secret_leaks(cluster_deploys: labtools.Deploys) -> None:
 @pytest.mark.parametrize("node", SPEC.nodes, ids=lambda n: n.name)
 def test_every_node_reaches_the_vip_itself(cluster_deploys: labtools.Deploys, node: object) -> None:
     """Seed problems 1 and 2: 30 connections from each node (director or real server) to
-    VIP:port all get an answer, whichever real server IPVS schedules them to."""
+    VIP:port all get an answer, whichever real server IPVS schedules them to.
+
+    Each may take up to 5 s: one whose SYN is retransmitted (Linux: after 1 s, then 3 s) is
+    still answered, and how fast is the fault matrix's to measure. With 2 s, CI10 saw 29 of
+    30 from one node while the host ran other work beside the VMs; a failure now shows each
+    connection's time."""
     settled_state()
     name = node.name  # type: ignore[attr-defined]
-    script = (f"ok=0; for i in $(seq 30); do timeout 2 bash -c 'exec 3<>/dev/tcp/"
-              f"{SPEC.vip.address}/{PORT}; head -1 <&3' >/dev/null 2>&1 && ok=$((ok+1)); "
-              "done; echo $ok")
-    assert ssh(name, script, timeout_s=180).strip() == "30"
+    script = ("for i in $(seq 30); do start=$(date +%s%N); "
+              f"if timeout 5 bash -c 'exec 3<>/dev/tcp/{SPEC.vip.address}/{PORT}; head -1 <&3' "
+              ">/dev/null 2>&1; then result=answered; else result=failed; fi; "
+              "echo $result $(( ($(date +%s%N) - start) / 1000000 )); done")
+    attempts = [line.split() for line in ssh(name, script, timeout_s=300).splitlines()]
+    answered = [ms for result, ms in attempts if result == "answered"]
+    assert len(answered) == 30, f"{len(answered)} of 30 answered; result and ms: {attempts}"
 
 
 def test_a_real_server_drops_a_leftover_ipvs_service(cluster_deploys: labtools.Deploys) -> None:
