@@ -131,22 +131,21 @@ def test_every_accepted_spec_renders_files_their_tools_accept(spec: ClusterSpec)
             assert result.returncode == 0, f"{result.args}: {result.stdout}{result.stderr}"
 
 
-def _node(index: int, **change: object) -> Callable[[ClusterSpec], ClusterSpec]:
+def _member(field: str, index: int, **change: object) -> Callable[[ClusterSpec], ClusterSpec]:
+    """Change one member of a tuple field (``nodes``, ``services``) of the spec."""
     def mutate(spec: ClusterSpec) -> ClusterSpec:
-        nodes = list(spec.nodes)
-        position = index % len(nodes)
-        nodes[position] = dataclasses.replace(nodes[position], **change)  # type: ignore[arg-type]
-        return dataclasses.replace(spec, nodes=tuple(nodes))
+        members = list(getattr(spec, field))
+        members[index] = dataclasses.replace(members[index], **change)
+        return dataclasses.replace(spec, **{field: tuple(members)})  # type: ignore[arg-type]
     return mutate
+
+
+def _node(index: int, **change: object) -> Callable[[ClusterSpec], ClusterSpec]:
+    return _member("nodes", index, **change)
 
 
 def _service(index: int, **change: object) -> Callable[[ClusterSpec], ClusterSpec]:
-    def mutate(spec: ClusterSpec) -> ClusterSpec:
-        services = list(spec.services)
-        position = index % len(services)
-        services[position] = dataclasses.replace(services[position], **change)  # type: ignore[arg-type]
-        return dataclasses.replace(spec, services=tuple(services))
-    return mutate
+    return _member("services", index, **change)
 
 
 def _spec(**change: object) -> Callable[[ClusterSpec], ClusterSpec]:
