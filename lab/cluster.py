@@ -77,7 +77,9 @@ def state(layout: Layout, node_name: str | None = None) -> ClusterState:
                             if r.get("role") == role and r.get("active") == "true"
                             for n in r.iter("node")))
 
-    ldirectord = [r for r in root.iter("resource") if r.get("id") == footprint.LDIRECTORD.id]
+    # Clone instances are "ldirectord" or "ldirectord:N", depending on pacemaker's version.
+    ldirectord = [r for r in root.iter("resource")
+                  if r.get("id", "").split(":")[0] == footprint.LDIRECTORD.id]
     return ClusterState(
         online=tuple(sorted(n.get("name", "") for n in root.iter("node")
                             if n.get("online") == "true" and n.get("type") == "member")),
@@ -118,9 +120,9 @@ def any_reachable(layout: Layout) -> str:
     raise RuntimeError("no node answers SSH")
 
 
-def ipvs_table(layout: Layout, director: str) -> dict[str, dict[str, int]]:
-    """The director's IPVS table (`ipvsadm -Ln`): "VIP:port" -> {"address:port": weight}."""
-    output = subprocess.run(vm.ssh_command(layout, layout.spec.node(director), "sudo",
+def ipvs_table(layout: Layout, node: str) -> dict[str, dict[str, int]]:
+    """A node's IPVS table (`ipvsadm -Ln`): "VIP:port" -> {"address:port": weight}."""
+    output = subprocess.run(vm.ssh_command(layout, layout.spec.node(node), "sudo",
                                            "ipvsadm", "-Ln"),
                             capture_output=True, text=True, timeout=60, check=True).stdout
     table: dict[str, dict[str, int]] = {}
@@ -149,8 +151,9 @@ def missing_from_table(layout: Layout, table: dict[str, dict[str, int]]) -> list
 
 
 def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
-    """Until every node is online, one is Promoted with ldirectord beside it, nothing failed,
-    and the director's IPVS table holds every service with every node in service.
+    """Until every node is online, one is Promoted, ldirectord runs on every node, nothing
+    failed, every node's IPVS table holds every service with every node in service (hot
+    standby), and the sync daemons follow the roles (master on the director, backup elsewhere).
 
     A deploy returns once the CIB is written; pacemaker then needs a while (promotion,
     ldirectord's start and first checks) before the VIP is served by every node. A VIP that
@@ -164,16 +167,37 @@ def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
         try:
             current = state(layout, any_reachable(layout))
             if (current.online == names and len(current.promoted) == 1
-                    and current.ldirectord == current.promoted and not current.failed_actions):
-                missing = missing_from_table(layout, ipvs_table(layout, current.promoted[0]))
+                    and current.ldirectord == names and not current.failed_actions):
+                missing = [f"{node}: {entry}" for node in names
+                           for entry in missing_from_table(layout, ipvs_table(layout, node))]
+                missing += sync_role_problems(layout, current.promoted[0])
                 if not missing:
                     return current
         except (subprocess.SubprocessError, RuntimeError):
             pass
         if time.monotonic() > deadline:
             raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: {current}; "
-                               f"IPVS table lacks: {missing}")
+                               f"missing: {missing}")
         time.sleep(5)
+
+
+def sync_roles(layout: Layout, node: str) -> list[str]:
+    """The IPVS sync daemons running on ``node`` ("master", "backup")."""
+    output = subprocess.run(vm.ssh_command(layout, layout.spec.node(node), "sudo", "ipvsadm",
+                                           "-L", "--daemon"),
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    return [line.split()[0] for line in output.splitlines() if " sync daemon " in line]
+
+
+def sync_role_problems(layout: Layout, director: str) -> list[str]:
+    """Nodes whose sync daemons are not the director's master or a real server's backup."""
+    problems = []
+    for node in layout.spec.nodes:
+        wanted = ["master"] if node.name == director else ["backup"]
+        roles = sync_roles(layout, node.name)
+        if roles != wanted:
+            problems.append(f"{node.name}: sync daemons {roles}, not {wanted}")
+    return problems
 
 
 def operation_times(layout: Layout) -> dict[str, int]:
@@ -226,17 +250,17 @@ def ldirectord_processes(layout: Layout) -> dict[str, list[tuple[int, str]]]:
     return found
 
 
-def ldirectord_problems(layout: Layout, director: str) -> list[str]:
-    """ldirectord processes pacemaker did not start, or running anywhere but the director."""
+def ldirectord_problems(layout: Layout) -> list[str]:
+    """ldirectord processes pacemaker did not start, or a node without exactly one of its own
+    (pacemaker runs one on every node: hot standby)."""
     problems = []
     for node, processes in ldirectord_processes(layout).items():
-        for pid, cgroup in processes:
-            if not cgroup.endswith(footprint.PACEMAKER_CGROUP_SUFFIX):
-                problems.append(f"{node}: ldirectord {pid} in {cgroup}, not pacemaker's")
-            elif node != director:
-                problems.append(f"{node}: pacemaker's ldirectord {pid} on a non-director")
-        if node == director and len(processes) != 1:
-            problems.append(f"{node}: the director runs {len(processes)} ldirectord, not 1")
+        ours = [pid for pid, cgroup in processes
+                if cgroup.endswith(footprint.PACEMAKER_CGROUP_SUFFIX)]
+        problems += [f"{node}: ldirectord {pid} in {cgroup}, not pacemaker's"
+                     for pid, cgroup in processes if pid not in ours]
+        if len(ours) != 1:
+            problems.append(f"{node}: {len(ours)} ldirectord of pacemaker's, not 1")
     return problems
 
 
@@ -264,13 +288,16 @@ def proof(layout: Layout, requests: int = 30) -> None:
     table = subprocess.run(vm.ssh_command(layout, spec.node(director), "sudo", "ipvsadm", "-Ln"),
                            capture_output=True, text=True, timeout=60).stdout
     print(f"IPVS table on {director}:\n{table.rstrip()}")
+    print("every node holds it (hot standby); IPVS sync: "
+          + ", ".join(f"{node.name} {'/'.join(sync_roles(layout, node.name))}"
+                      for node in spec.nodes))
     answered = tallies(layout, requests)
     for service in spec.services:
         counts = ", ".join(f"{node} {n}" for node, n in sorted(answered[service.name].items()))
         print(f"{requests} sessions to {spec.vip.address}:{service.port} from the lab "
               f"namespace: {counts}")
     problems = [f"not answered by every node: {p}" for p in unbalanced(layout, answered)]
-    ldirectord = ldirectord_problems(layout, director)
-    print("ldirectord: " + ("; ".join(ldirectord) or f"only pacemaker's, on {director}"))
+    ldirectord = ldirectord_problems(layout)
+    print("ldirectord: " + ("; ".join(ldirectord) or "pacemaker's, one on every node"))
     if problems + ldirectord:
         raise SystemExit("lab: the proof failed: " + "; ".join(problems + ldirectord))

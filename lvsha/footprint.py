@@ -140,17 +140,17 @@ FENCE_DEVICE_MONITOR = Operation("monitor", timeout_s=60, interval_s=60)
 # timed out at 60 s right after a first deploy, and a failed stop blocks the resource.
 # Timeouts leave at least twice the longest measured run per call; tests/test_faults.py reports
 # pacemaker's own exec-time of each operation after every fault to check them against.
+# One monitor run costs ~5 s of a lab VM's CPU, and with ldirectord on every node (hot
+# standby) a 20 s interval kept every VM ~25% busy: 60 s. A killed ldirectord leaves its
+# table forwarding meanwhile; only its checks pause.
 LDIRECTORD = Resource("ldirectord", Agent("heartbeat", "ldirectord"), (
-    Operation("monitor", timeout_s=60, interval_s=20),
+    Operation("monitor", timeout_s=60, interval_s=60),
     Operation("start", timeout_s=120),
     Operation("stop", timeout_s=120),
-), meta=(
-    # ldirectord follows the director (colocated with the Promoted lvs); its own place must not
-    # pull the director back. A director cut off from the cluster (ifdown; ifup outlasting the
-    # token) keeps its ldirectord while the others promote a new one: on rejoin its stickiness
-    # won, the new director was demoted and ldirectord restarted on the old (lab, 2026-11-27).
-    ("resource-stickiness", "0"),
-    # ldirectord found on two nodes after such a rejoin: stop the one off the director, not
-    # both (the default, stop_start, emptied the director's table for a restart; pacemaker 2.1.3).
-    ("multiple-active", "stop_unexpected"),
 ))
+# ldirectord runs on every node (hot standby): a new director's table is there before its
+# promotion, where starting ldirectord then took ~25 s under emulation. A non-director's table
+# schedules nothing while the lvs agent runs its backup sync daemon (net.ipv4.vs.backup_only).
+# interleave: each node's instance waits for that node's lvs instance only.
+LDIRECTORD_CLONE = f"{LDIRECTORD.id}-clone"
+LDIRECTORD_CLONE_META = (("interleave", "true"),)

@@ -65,6 +65,33 @@ def corosync_conf(spec: ClusterSpec) -> str:
     return render("corosync.conf.j2", path=footprint.COROSYNC_CONF, spec=spec)
 
 
+def ipvs_sysctls(spec: ClusterSpec) -> dict[str, str]:
+    """The IPVS sysctls of every node (any node may direct, every node runs ldirectord)."""
+    return {
+        # ldirectord quiesces a failed real server (weight 0), but a client reusing a source
+        # port whose entry still points there (DR directors see only FIN_WAIT of a closed
+        # connection) was sent there again, refused 42-65 s after the service stopped
+        # (measured). This reschedules such a connection's SYN.
+        "net.ipv4.vs.expire_nodest_conn": "1",
+        # Every node holds ldirectord's table; while a node runs the backup sync daemon (the
+        # lvs agent's Unpromoted role) this keeps that table from scheduling anything.
+        "net.ipv4.vs.backup_only": "1",
+        # Sync a connection when it is established, then again whenever it carries traffic
+        # and refresh_s has passed, not every 50th packet (the kernel's default "3 50").
+        "net.ipv4.vs.sync_threshold": "3 0",
+        "net.ipv4.vs.sync_refresh_period": str(spec.sync.refresh_s),
+    }
+
+
+def lvs_params(spec: ClusterSpec) -> dict[str, str]:
+    """The lvs agent's instance attributes (its meta-data names them)."""
+    sync = spec.sync
+    return {"vip": str(spec.vip.address), "cidr_netmask": str(spec.vip.prefix), "nic": spec.nic,
+            "sync_id": str(sync.sync_id), "tcp_timeout": str(sync.tcp_timeout_s),
+            "tcpfin_timeout": str(sync.tcp_fin_timeout_s),
+            "udp_timeout": str(sync.udp_timeout_s)}
+
+
 def cluster_properties(spec: ClusterSpec) -> dict[str, str]:
     """Pacemaker cluster properties; STONITH is off only when the spec says so in words."""
     return {
@@ -100,7 +127,9 @@ def fence_device(spec: ClusterSpec) -> FenceAgent | None:
 def cib_configuration(spec: ClusterSpec) -> str:
     """The CIB sections lvsha owns outright (resources, constraints) as XML."""
     fence = {"id": footprint.FENCE_DEVICE_ID, "operations": (footprint.FENCE_DEVICE_MONITOR,)}
-    return render_xml("cib.xml.j2", spec=spec, lvs=footprint.LVS,
+    return render_xml("cib.xml.j2", spec=spec, lvs=footprint.LVS, lvs_params=lvs_params(spec),
                       lvs_clone=footprint.LVS_CLONE, ldirectord=footprint.LDIRECTORD,
+                      ldirectord_clone=footprint.LDIRECTORD_CLONE,
+                      ldirectord_clone_meta=footprint.LDIRECTORD_CLONE_META,
                       ldirectord_cf=footprint.LDIRECTORD_CF, fence=fence,
                       fence_device=fence_device(spec))

@@ -121,6 +121,27 @@ class Corosync:
 
 
 @dataclass(frozen=True)
+class ConnectionSync:
+    """IPVS connection sync: the director sends every connection's state to the other nodes
+    (the kernel's sync daemons, multicast on the NIC), so a new director forwards established
+    sessions to the real servers they were on instead of delivering them locally (a reset).
+
+    ``refresh_s``: a connection is synced again at most this often while it carries traffic
+    (the kernel's default, every 50th packet, can leave an interactive session unsynced for
+    minutes). ``tcp_timeout_s``: how long IPVS keeps an idle established session; the kernel's
+    900 s drops a quiet SSH or RDP session's entry, and its next packet is then scheduled anew.
+    The default outlasts the kernel's TCP keepalive time (7200 s), so a session kept alive by
+    keepalives never loses its entry.
+    """
+
+    sync_id: int = 1
+    refresh_s: int = 10
+    tcp_timeout_s: int = 7800
+    tcp_fin_timeout_s: int = 120
+    udp_timeout_s: int = 300
+
+
+@dataclass(frozen=True)
 class NoFencing:
     """Run without STONITH. Only valid when the spec says so on purpose."""
 
@@ -193,6 +214,7 @@ class ClusterSpec:
     platform: Platform = Platform.LIBVIRT
     nic: str = "eth0"
     corosync: Corosync = field(default_factory=Corosync)
+    sync: ConnectionSync = field(default_factory=ConnectionSync)
     vm: VmShape = field(default_factory=VmShape)
     libvirt: LibvirtHost = field(default_factory=LibvirtHost)
     secrets_dir: PurePosixPath = PurePosixPath("secrets")

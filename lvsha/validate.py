@@ -168,6 +168,24 @@ def _check_corosync(spec: ClusterSpec) -> Iterator[Problem]:
                       "minute (token + consensus); 1000 is measured to fail over in ~3 s")
 
 
+# ipvsadm's --syncid is one byte; the timeouts are `ipvsadm --set`'s seconds (0 there means
+# "leave as is", so it is no value here), and the ranges are what an operator could mean.
+SYNC_LIMITS = {
+    "sync_id": (0, 255, "ipvsadm's --syncid is 0-255"),
+    "refresh_s": (1, 3600, "a session carrying traffic is synced again at most this often"),
+    "tcp_timeout_s": (60, 604800, "how long an idle session keeps its IPVS entry"),
+    "tcp_fin_timeout_s": (1, 3600, "how long a closing session keeps its IPVS entry"),
+    "udp_timeout_s": (1, 3600, "how long a UDP flow keeps its IPVS entry"),
+}
+
+
+def _check_sync(spec: ClusterSpec) -> Iterator[Problem]:
+    for name, (low, high, why) in SYNC_LIMITS.items():
+        value = getattr(spec.sync, name)
+        if not low <= value <= high:
+            yield Problem(f"sync.{name}", f"{value!r} is outside {low}-{high} ({why})")
+
+
 def _check_network(spec: ClusterSpec) -> Iterator[Problem]:
     net = spec.network
     if net.cidr.prefixlen > 29:
@@ -366,6 +384,7 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("ssh",), _check_ssh),
     (("fencing", "platform", "libvirt", "network", "nodes"), _check_fencing),
     (("corosync",), _check_corosync),
+    (("sync",), _check_sync),
     (("vm", "libvirt"), _check_vm),
     (("resource_stickiness", "no_quorum_policy", "fencing"), _check_pacemaker),
     (("secrets_dir",), _check_secrets_dir),

@@ -38,8 +38,8 @@ def ldirectord() -> None:
 
 @deploy("Keep every ldirectord but pacemaker's off")
 def packaged_ldirectord_off() -> None:
-    """Pacemaker runs ldirectord on the Promoted node only. Debian's unit, enabled by the
-    package, would start one on every node against the same ldirectord.cf; at a slow first
+    """Pacemaker runs one ldirectord on every node (a clone). Debian's unit, enabled by the
+    package, would start a second one against the same ldirectord.cf and pid file; at a slow first
     boot its start timed out and, with the unit's KillMode=none, its daemon ran on unmanaged
     (measured on a 5-node lab), so disabling or stopping the unit is not enough. Masked before
     the package is installed, no boot, upgrade or `systemctl start` can bring it up."""
@@ -71,20 +71,15 @@ def real_server_at_boot() -> None:
                     service=REAL_SERVER_UNIT, running=None, enabled=True)
 
 
-@deploy("Keep new connections off quiesced real servers")
-def ipvs_reschedule() -> None:
-    # ldirectord quiesces a failed real server (weight 0), but a client that reuses a source
-    # port whose IPVS entry still points there is sent there again: in DR mode the director's
-    # last view of a closed connection is FIN_WAIT, which IPVS does not reschedule by default.
-    # Measured: "connection refused" 42-65 s after a real service stopped, long after
-    # ldirectord had quiesced it. expire_nodest_conn=1 reschedules such a connection's SYN.
+@deploy("Configure IPVS")
+def ipvs_settings() -> None:
     files.put(name="Load ip_vs at boot, before sysctl.d is applied",
               src=StringIO("ip_vs\n"), dest=footprint.IPVS_MODULES_LOAD, user="root", group="root",
               mode="644")
     server.modprobe(name="Load ip_vs", module="ip_vs")
-    server.sysctl(name="Reschedule new connections away from quiesced real servers",
-                  key="net.ipv4.vs.expire_nodest_conn", value=1, persist=True,
-                  persist_file=footprint.IPVS_SYSCTL_CONF)
+    for key, value in render.ipvs_sysctls(context.spec()).items():
+        server.sysctl(name=f"Set {key}", key=key, value=value, persist=True,
+                      persist_file=footprint.IPVS_SYSCTL_CONF)
 
 
 @deploy("Apply cluster properties and resources")

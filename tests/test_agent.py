@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,9 @@ from pathlib import Path
 import pytest
 
 AGENT = Path(__file__).resolve().parent.parent / "files" / "ocf" / "lvs"
+# The host kernel has no ip_vs: a stand-in ipvsadm keeps the sync daemons' state (see it).
+FAKE_IPVS = Path(__file__).resolve().parent / "fixtures" / "fake_ipvs"
+IPVS_STATE = Path("/tmp/lvsha-agent-ipvs")
 VIP = "10.99.0.100"
 NODE_ADDRESS = "10.99.0.5"
 NIC = "veth0"
@@ -26,6 +30,7 @@ def namespace() -> Iterator[str]:
         pytest.skip("ocf-tester (resource-agents) is not installed")
     name = f"lvsha-agent-{uuid.uuid4().hex[:8]}"
     subprocess.run(["ip", "netns", "add", name], check=True)
+    ipvs_state(name).mkdir(parents=True)
     try:
         for command in (["link", "add", NIC, "type", "veth", "peer", "name", "veth1"],
                         ["link", "set", NIC, "up"], ["link", "set", "veth1", "up"],
@@ -35,25 +40,47 @@ def namespace() -> Iterator[str]:
         yield name
     finally:
         subprocess.run(["ip", "netns", "del", name], check=True)
+        shutil.rmtree(ipvs_state(name))
 
 
-def agent(namespace: str, action: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OCF_ROOT": "/usr/lib/ocf", "OCF_RESOURCE_INSTANCE": "lvs",
+def ipvs_state(namespace: str) -> Path:
+    return IPVS_STATE / namespace
+
+
+def ipvs_env(namespace: str) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{FAKE_IPVS}:{os.environ['PATH']}",
+            "FAKE_IPVS_STATE": str(ipvs_state(namespace)),
+            # the agent's own state (send_arp's pid, a handover's mark): this test's alone
+            "HA_RSCTMP": str(ipvs_state(namespace))}
+
+
+def agent(namespace: str, action: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**ipvs_env(namespace), "OCF_ROOT": "/usr/lib/ocf", "OCF_RESOURCE_INSTANCE": "lvs",
            "OCF_RESKEY_vip": VIP, "OCF_RESKEY_nic": NIC, "OCF_RESKEY_cidr_netmask": "24",
-           "__OCF_ACTION": action}
+           "__OCF_ACTION": action, **extra}
     return subprocess.run(["ip", "netns", "exec", namespace, str(AGENT), action], env=env,
                           capture_output=True, text=True, timeout=30)
 
 
-def sh(namespace: str, *command: str) -> str:
+def sync_daemons(namespace: str) -> set[str]:
+    return {p.name for p in ipvs_state(namespace).iterdir() if p.name in ("master", "backup")}
+
+
+def sync_log(namespace: str) -> list[str]:
+    log = ipvs_state(namespace) / "log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def sh(namespace: str, *command: str, env: dict[str, str] | None = None) -> str:
     return subprocess.run(["ip", "netns", "exec", namespace, *command], check=True,
-                          capture_output=True, text=True).stdout
+                          capture_output=True, text=True, env=env).stdout
 
 
 def test_ocf_tester_passes(namespace: str) -> None:
     result = subprocess.run(["ip", "netns", "exec", namespace, "ocf-tester", "-n", "lvs",
                              "-o", f"vip={VIP}", "-o", f"nic={NIC}", str(AGENT)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120,
+                            env={**ipvs_env(namespace), "OCF_RESKEY_vip": VIP})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "passed all tests" in result.stdout
 
@@ -106,3 +133,83 @@ def test_director_sends_its_own_vip_traffic_from_its_address(namespace: str) -> 
     assert agent(namespace, "demote").returncode == SUCCESS
     assert sh(namespace, "sysctl", "-n", f"net.ipv4.conf.{NIC}.accept_local").strip() == "0"
     assert agent(namespace, "monitor").returncode == SUCCESS
+
+
+def notify(namespace: str, kind: str, operation: str,
+           promoting: str = "") -> subprocess.CompletedProcess[str]:
+    return agent(namespace, "notify", OCF_RESKEY_CRM_meta_notify_type=kind,
+                 OCF_RESKEY_CRM_meta_notify_operation=operation,
+                 OCF_RESKEY_CRM_meta_notify_promote_uname=promoting)
+
+
+def test_sync_daemon_roles_follow_the_vip_in_an_order_that_never_delivers_and_forwards(
+        namespace: str) -> None:
+    """Unpromoted runs the backup daemon (its table schedules nothing, backup_only), Promoted
+    the master daemon. Promote stops the backup daemon before the VIP reaches the NIC. Demote
+    hands over: the VIP leaves the NIC, and the node keeps forwarding (no backup daemon) until
+    the new director is promoted (post-promote notification)."""
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert sync_daemons(namespace) == {"backup"}
+    assert (ipvs_state(namespace) / "timeouts").read_text().split() == ["7800", "120", "300"]
+    assert agent(namespace, "promote").returncode == SUCCESS
+    assert sync_daemons(namespace) == {"master"}
+    assert agent(namespace, "monitor").returncode == RUNNING_PROMOTED
+    assert agent(namespace, "demote").returncode == SUCCESS
+    assert sync_daemons(namespace) == set()
+    assert agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="11000").returncode == \
+        SUCCESS  # handing over
+    for kind, operation in (("pre", "demote"), ("post", "demote"), ("pre", "promote")):
+        assert notify(namespace, kind, operation, promoting="node2").returncode == SUCCESS
+        assert sync_daemons(namespace) == set(), (kind, operation)
+    assert notify(namespace, "post", "promote", promoting="node2").returncode == SUCCESS
+    assert sync_daemons(namespace) == {"backup"}
+    assert sync_log(namespace) == ["start backup vip_on=lo", "stop backup vip_on=lo",
+                                   f"start master vip_on={NIC}", "stop master vip_on=lo",
+                                   "start backup vip_on=lo"]
+    assert agent(namespace, "stop").returncode == SUCCESS
+    assert sync_daemons(namespace) == set()
+
+
+def test_a_handover_no_notification_ends_fails_the_monitor_in_time(namespace: str) -> None:
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    assert agent(namespace, "demote").returncode == SUCCESS
+    [mark] = ipvs_state(namespace).glob("lvs-handover-*")
+    os.utime(mark, (time.time() - 61, time.time() - 61))
+    result = agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="11000")
+    assert result.returncode == GENERIC and "not backup" in result.stderr
+
+
+def test_a_demote_no_promotion_follows_ends_the_handover_at_once(namespace: str) -> None:
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    assert agent(namespace, "demote").returncode == SUCCESS
+    assert notify(namespace, "post", "demote").returncode == SUCCESS
+    assert sync_daemons(namespace) == {"backup"}
+
+
+def test_a_sync_daemon_in_the_wrong_role_fails_the_monitor(namespace: str) -> None:
+    fake = ipvs_env(namespace)
+
+    def recurring_monitor() -> subprocess.CompletedProcess[str]:
+        return agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="11000")
+    assert agent(namespace, "start").returncode == SUCCESS
+    sh(namespace, "ipvsadm", "--stop-daemon", "backup", env=fake)
+    result = recurring_monitor()
+    assert result.returncode == GENERIC and "not backup" in result.stderr
+    assert agent(namespace, "start").returncode == SUCCESS  # recovery puts it back
+    assert recurring_monitor().returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    sh(namespace, "ipvsadm", "--stop-daemon", "master", env=fake)
+    assert recurring_monitor().returncode == FAILED_PROMOTED
+
+
+def test_a_probe_makes_a_boot_time_real_server_a_sync_backup(namespace: str) -> None:
+    """At boot lvsha-real-server.service puts the VIP on lo before the NIC is up; pacemaker's
+    first probe finds that real server and starts its backup daemon."""
+    sh(namespace, "ip", "addr", "add", f"{VIP}/32", "dev", "lo")
+    for conf in ("all", "lo"):
+        sh(namespace, "sysctl", "-q", "-w", f"net.ipv4.conf.{conf}.arp_ignore=1",
+           f"net.ipv4.conf.{conf}.arp_announce=2")
+    assert agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="0").returncode == SUCCESS
+    assert sync_daemons(namespace) == {"backup"}

@@ -28,7 +28,7 @@ def settled_state() -> cluster.ClusterState:
 def test_cluster_is_up_with_one_director(cluster_deploys: labtools.Deploys) -> None:
     state = settled_state()
     assert state.online == tuple(sorted(n.name for n in SPEC.nodes))
-    assert len(state.promoted) == 1 and state.ldirectord == state.promoted
+    assert len(state.promoted) == 1 and state.ldirectord == state.online
     assert set(state.unpromoted) == set(state.online) - set(state.promoted)
 
 
@@ -42,6 +42,7 @@ def test_director_holds_vip_on_nic_and_the_ipvs_table(cluster_deploys: labtools.
     for node in SPEC.nodes:
         assert any(line.split()[:3] == ["->", f"{node.address}:{PORT}", "Route"]
                    for line in table), f"{node.name} missing from {table}"
+    assert cluster.sync_roles(LAYOUT, director) == ["master"]
 
 
 def test_real_servers_hold_vip_on_lo_with_arp_hidden(cluster_deploys: labtools.Deploys) -> None:
@@ -51,6 +52,19 @@ def test_real_servers_hold_vip_on_lo_with_arp_hidden(cluster_deploys: labtools.D
         sysctls = ssh(name, "/sbin/sysctl -n net.ipv4.conf.all.arp_ignore "
                       "net.ipv4.conf.all.arp_announce").split()
         assert sysctls == ["1", "2"]
+
+
+def test_real_servers_hold_the_table_kept_quiet_by_the_backup_sync_daemon(
+        cluster_deploys: labtools.Deploys) -> None:
+    """Hot standby: every real server holds the full IPVS table, ready before a promotion,
+    and schedules nothing with it: its backup sync daemon and backup_only=1."""
+    for name in settled_state().unpromoted:
+        assert cluster.missing_from_table(LAYOUT, cluster.ipvs_table(LAYOUT, name)) == []
+        assert cluster.sync_roles(LAYOUT, name) == ["backup"]
+        assert ssh(name, "cat /proc/sys/net/ipv4/vs/backup_only").strip() == "1"
+        timeouts = ssh(name, "sudo ipvsadm -L --timeout").split()
+        assert timeouts[-3:] == [str(SPEC.sync.tcp_timeout_s), str(SPEC.sync.tcp_fin_timeout_s),
+                                   str(SPEC.sync.udp_timeout_s)], timeouts
 
 
 def test_thirty_sessions_from_a_client_reach_all_three_nodes(
@@ -106,19 +120,19 @@ def test_every_node_reaches_the_vip_itself(cluster_deploys: labtools.Deploys, no
     assert len(answered) == 30, f"{len(answered)} of 30 answered; result and ms: {attempts}"
 
 
-def test_a_real_server_drops_a_leftover_ipvs_service(cluster_deploys: labtools.Deploys) -> None:
-    """A killed ldirectord leaves its IPVS table behind; on a real server that table would
-    schedule the director's traffic again. The Unpromoted monitor catches it and recovery
-    removes it, without moving the director."""
+def test_a_real_server_whose_backup_daemon_stopped_is_repaired(
+        cluster_deploys: labtools.Deploys) -> None:
+    """Without its backup sync daemon a real server's table would schedule the director's
+    traffic again. The Unpromoted monitor reports it and pacemaker restarts that instance,
+    without moving the director."""
     state = settled_state()
     real = state.unpromoted[0]
-    service = f"{SPEC.vip.address}:{PORT}"
-    ssh(real, f"sudo ipvsadm -A -t {service} -s rr && "
-        f"sudo ipvsadm -a -t {service} -r {SPEC.node(state.promoted[0]).address}:{PORT} -g")
+    ssh(real, "sudo ipvsadm --stop-daemon backup")
     deadline = time.monotonic() + 120
-    while service in ssh(real, "sudo ipvsadm -S -n") and time.monotonic() < deadline:
+    while "backup" not in cluster.sync_roles(LAYOUT, real) and time.monotonic() < deadline:
         time.sleep(3)
-    assert service not in ssh(real, "sudo ipvsadm -S -n")
+    assert cluster.sync_roles(LAYOUT, real) == ["backup"]
+    assert "not backup" in ssh(real, "sudo crm_mon -1 --output-as=xml")
     ssh(real, "sudo crm_resource --cleanup --quiet")
     assert settled_state().promoted == state.promoted
 
@@ -175,27 +189,40 @@ def test_a_reused_client_port_is_not_sent_to_a_quiesced_server(
 
 
 def test_only_pacemakers_ldirectord_runs(cluster_deploys: labtools.Deploys) -> None:
-    """One ldirectord in the whole cluster, on the director, started by pacemaker; the
-    packaged unit masked everywhere (from the image on, and by the deploy)."""
-    director = settled_state().promoted[0]
-    assert cluster.ldirectord_problems(LAYOUT, director) == []
+    """One ldirectord on every node, started by pacemaker; the packaged unit masked everywhere
+    (from the image on, and by the deploy)."""
+    settled_state()
+    assert cluster.ldirectord_problems(LAYOUT) == []
     for node in SPEC.nodes:
         assert ssh(node.name, f"systemctl is-enabled {PACKAGED} || true").strip() == "masked"
+
+
+def pacemakers_ldirectord(node: str) -> list[int]:
+    return [pid for pid, cgroup in cluster.ldirectord_processes(LAYOUT)[node]
+            if cgroup.endswith(footprint.PACEMAKER_CGROUP_SUFFIX)]
 
 
 def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
         cluster_deploys: labtools.Deploys) -> None:
     """At a slow first boot the packaged ldirectord.service timed out and, its KillMode=none,
     left a daemon nobody managed, reading lvsha's ldirectord.cf (seen on a 5-node lab). Made so
-    here on a real server: the unit unmasked and given a start timeout shorter than
+    here on a real server: pacemaker's own ldirectord banned from it (at first boot the unit
+    starts before pacemaker), the unit unmasked and given a start timeout shorter than
     ldirectord's start. The deploy then leaves the node as if that had never happened."""
     state = settled_state()
     real = state.unpromoted[0]
+    clone = footprint.LDIRECTORD_CLONE
     drop_in = f"/run/systemd/system/{PACKAGED}.d/slow-first-boot.conf"
-    ssh(real, f"sudo systemctl unmask {PACKAGED} && sudo mkdir -p {drop_in.rsplit('/', 1)[0]} "
-        f"&& printf '[Service]\\nTimeoutStartSec=1\\n' | sudo tee {drop_in} >/dev/null "
-        f"&& sudo systemctl daemon-reload && {{ sudo systemctl start {PACKAGED} || true; }}")
+    ssh(real, f"sudo crm_resource --ban --resource {clone} --node {real} --quiet")
     try:
+        deadline = time.monotonic() + 180
+        while pacemakers_ldirectord(real) and time.monotonic() < deadline:
+            time.sleep(3)
+        assert pacemakers_ldirectord(real) == [], "pacemaker's ldirectord did not stop"
+        ssh(real, f"sudo systemctl unmask {PACKAGED} && sudo mkdir -p "
+            f"{drop_in.rsplit('/', 1)[0]} && printf '[Service]\\nTimeoutStartSec=1\\n' | "
+            f"sudo tee {drop_in} >/dev/null && sudo systemctl daemon-reload && "
+            f"{{ sudo systemctl start {PACKAGED} || true; }}")
         assert ssh(real, f"systemctl show -P Result {PACKAGED}").strip() == "timeout"
         strays = [p for p in cluster.ldirectord_processes(LAYOUT)[real]
                   if not p[1].endswith(footprint.PACEMAKER_CGROUP_SUFFIX)]
@@ -204,9 +231,10 @@ def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
         assert any("ldirectord pacemaker did not start" in name
                    for name in cluster.changed_operations(report))
     finally:
-        ssh(real, f"sudo rm -f {drop_in} && sudo systemctl daemon-reload")
+        ssh(real, f"sudo rm -f {drop_in} && sudo systemctl daemon-reload && "
+            f"sudo crm_resource --clear --resource {clone} --quiet")
     ssh(real, "sudo crm_resource --cleanup --quiet")
-    director = settled_state().promoted[0]
-    assert cluster.ldirectord_problems(LAYOUT, director) == []
+    settled_state()
+    assert cluster.ldirectord_problems(LAYOUT) == []
     assert ssh(real, f"systemctl is-enabled {PACKAGED} || true").strip() == "masked"
     assert cluster.unbalanced(LAYOUT) == []

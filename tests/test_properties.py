@@ -24,6 +24,7 @@ from lvsha import validate
 from lvsha.spec import (
     ClusterSpec,
     ConnectCheck,
+    ConnectionSync,
     Corosync,
     ExternalCheck,
     FenceAgent,
@@ -108,6 +109,8 @@ def specs(draw: st.DrawFn) -> ClusterSpec:
         fencing=fencing, platform=platform, two_node=count == 2,
         nic=draw(st.sampled_from(["eth0", "ens3", "enp1s0"])),
         corosync=Corosync(draw(st.integers(validate.MIN_TOKEN_MS, validate.MAX_TOKEN_MS))),
+        sync=ConnectionSync(**{name: draw(st.integers(low, high)) for name, (low, high, _)
+                               in validate.SYNC_LIMITS.items()}),
         resource_stickiness=draw(st.integers(0, 1000)),
         # 'suicide' fences: valid only with fencing (a rule of its own, mutated below).
         no_quorum_policy=draw(st.sampled_from(sorted(
@@ -179,6 +182,9 @@ MUTATIONS: dict[str, Callable[[int], tuple[str, Callable[[ClusterSpec], ClusterS
         spec, network=Network(spec.network.cidr, IPv4Address("192.0.2.1")))),
     "nic": lambda i: ("nic", _spec(nic="eth/0")),
     "token": lambda i: ("corosync.token_ms", _spec(corosync=Corosync(50))),
+    "sync id": lambda i: ("sync.sync_id", _spec(sync=ConnectionSync(sync_id=256))),
+    "session timeout": lambda i: ("sync.tcp_timeout_s", _spec(sync=ConnectionSync(
+        tcp_timeout_s=0))),
     "stickiness": lambda i: ("resource_stickiness", _spec(resource_stickiness=-1)),
     "quorum policy": lambda i: ("no_quorum_policy", _spec(no_quorum_policy="sometimes")),
     "suicide unfenced": lambda i: ("no_quorum_policy", _spec(

@@ -86,6 +86,7 @@ def test_cib_resources_follow_the_spec() -> None:
     assert clone is not None
     meta = {n.get("name"): n.get("value") for n in clone.iterfind("./meta_attributes/nvpair")}
     assert meta["promotable"] == "true" and meta["promoted-max"] == "1"
+    assert meta["notify"] == "true"  # the agent's demote hands over until post-promote
     assert meta["clone-max"] == str(len(LAB.nodes))
     agent = clone.find("./primitive")
     assert agent is not None
@@ -93,15 +94,31 @@ def test_cib_resources_follow_the_spec() -> None:
     params = {n.get("name"): n.get("value")
               for n in agent.iterfind("./instance_attributes/nvpair")}
     assert params == {"vip": str(LAB.vip.address), "cidr_netmask": str(LAB.vip.prefix),
-                      "nic": LAB.nic}
-    colocation = cib.find("./constraints/rsc_colocation")
-    order = cib.find("./constraints/rsc_order")
-    assert colocation is not None and order is not None
-    assert (colocation.get("rsc"), colocation.get("with-rsc"),
-            colocation.get("with-rsc-role")) == (footprint.LDIRECTORD.id, footprint.LVS_CLONE,
-                                                 "Promoted")
-    assert (order.get("first"), order.get("first-action"), order.get("then")) == \
-        (footprint.LVS_CLONE, "promote", footprint.LDIRECTORD.id)
+                      "nic": LAB.nic, "sync_id": str(LAB.sync.sync_id),
+                      "tcp_timeout": str(LAB.sync.tcp_timeout_s),
+                      "tcpfin_timeout": str(LAB.sync.tcp_fin_timeout_s),
+                      "udp_timeout": str(LAB.sync.udp_timeout_s)}
+    # Hot standby: ldirectord on every node where lvs runs, each after its own node's lvs.
+    ldirectord = cib.find(f"./resources/clone[@id='{footprint.LDIRECTORD_CLONE}']")
+    assert ldirectord is not None
+    assert ldirectord.find(f"./primitive[@id='{footprint.LDIRECTORD.id}']") is not None
+    assert {n.get("name"): n.get("value") for n in
+            ldirectord.iterfind("./meta_attributes/nvpair")} == {"interleave": "true"}
+    [colocation] = cib.findall("./constraints/rsc_colocation")
+    [order] = cib.findall("./constraints/rsc_order")
+    assert (colocation.get("rsc"), colocation.get("with-rsc"), colocation.get("with-rsc-role"),
+            colocation.get("score")) == (footprint.LDIRECTORD_CLONE, footprint.LVS_CLONE, None,
+                                         "INFINITY")
+    assert (order.get("first"), order.get("first-action"), order.get("then"),
+            order.get("then-action"), order.get("kind")) == \
+        (footprint.LVS_CLONE, "start", footprint.LDIRECTORD_CLONE, "start", "Optional")
+
+
+def test_every_node_syncs_connections_and_only_the_backup_daemon_keeps_tables_quiet() -> None:
+    assert render.ipvs_sysctls(LAB) == {
+        "net.ipv4.vs.expire_nodest_conn": "1", "net.ipv4.vs.backup_only": "1",
+        "net.ipv4.vs.sync_threshold": "3 0",
+        "net.ipv4.vs.sync_refresh_period": str(LAB.sync.refresh_s)}
 
 
 def test_stonith_off_only_when_the_spec_says_so() -> None:
