@@ -8,6 +8,7 @@ CLUSTER_PACKAGES = (
     "resource-agents",
     "ldirectord",
     "ipvsadm",
+    "iputils-arping",  # the lvs agent's demote waits until the new director answers ARP
     "fence-agents",
 )
 

@@ -9,6 +9,8 @@ APT_PACKAGES=(
     qemu-system-x86 qemu-utils debootstrap e2fsprogs genisoimage iproute2 openssh-client
     # tests: crm_verify validates rendered CIB XML, ocf-tester runs the agent
     pacemaker-cli-utils resource-agents ldirectord ipvsadm libxml2-utils
+    # tests: the lvs agent's demote waits for the new director with arping (its own package)
+    iputils-arping
     # tests: the keepalived reference's config is checked by keepalived and nft themselves
     keepalived nftables
     # tests: lvsha/data/fence_agents.json is checked against the agents' own meta-data

@@ -86,7 +86,6 @@ def test_cib_resources_follow_the_spec() -> None:
     assert clone is not None
     meta = {n.get("name"): n.get("value") for n in clone.iterfind("./meta_attributes/nvpair")}
     assert meta["promotable"] == "true" and meta["promoted-max"] == "1"
-    assert meta["notify"] == "true"  # the agent's demote hands over until post-promote
     assert meta["clone-max"] == str(len(LAB.nodes))
     agent = clone.find("./primitive")
     assert agent is not None
