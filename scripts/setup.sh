@@ -15,6 +15,10 @@ APT_PACKAGES=(
     keepalived nftables
     # tests: lvsha/data/fence_agents.json is checked against the agents' own meta-data
     fence-agents
+    # tests: cloud-init's own schema check of the seeds (its code unpacked below) needs its
+    # Python dependencies; plain libraries, no service
+    python3-configobj python3-jinja2 python3-jsonpatch python3-jsonschema python3-netifaces
+    python3-oauthlib python3-requests python3-serial python3-yaml
     python3-venv nodejs make
 )
 
@@ -53,6 +57,16 @@ if [[ ! .setup/npm.stamp -nt package-lock.json ]]; then
     step "npm: installing the pinned cdktf-cli"
     npm ci --no-audit --no-fund --loglevel=error
     touch .setup/npm.stamp
+fi
+# Installed, cloud-init would configure this machine at its next boot: its package is only
+# unpacked, for the tests to run its schema check (tests/toolchecks.py).
+if [[ ! -d .setup/cloud-init/usr/lib/python3/dist-packages/cloudinit ]]; then
+    step "cloud-init: unpacking Debian's package for its schema check"
+    rm -rf .setup/cloud-init .setup/cloud-init-deb
+    mkdir -p .setup/cloud-init-deb
+    (cd .setup/cloud-init-deb && apt-get download -qq cloud-init)
+    dpkg-deb -x .setup/cloud-init-deb/cloud-init_*.deb .setup/cloud-init
+    rm -rf .setup/cloud-init-deb
 fi
 .venv/bin/python -m ops.keys
 step "ready: $(.venv/bin/python --version), cdktf $(node_modules/.bin/cdktf --version), $(TF_CLI_CONFIG_FILE="$PWD/terraform.rc" terraform version | head -1)"

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import toolchecks
 
 from lvsha import environments
 from lvsha.cloudinit import Seed, seed
@@ -37,3 +38,21 @@ def test_key_must_be_one_line(key: str) -> None:
     prod = environments.load("prod")
     with pytest.raises(ValueError, match="ssh.private_key"):
         seed(prod, prod.nodes[0], key)
+
+
+@pytest.mark.parametrize("env", environments.NAMES)
+def test_cloud_init_accepts_every_node_s_user_data(env: str, tmp_path: Path) -> None:
+    """cloud-init's own schema check (Debian 12's cloud-init, what the nodes run)."""
+    spec = environments.load(env)
+    for node in spec.nodes:
+        result = toolchecks.seed_schema(spec, node, tmp_path)
+        assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
+        assert "Valid cloud-config" in result.stdout
+
+
+def test_cloud_init_s_schema_check_refuses_a_wrong_type(tmp_path: Path) -> None:
+    user_data = prod_node1().user_data
+    broken = user_data.replace("lock_passwd: true", 'lock_passwd: "yes"')
+    assert broken != user_data
+    result = toolchecks.cloud_init_schema(broken, tmp_path)
+    assert result.returncode == 1 and "users.0" in result.stdout + result.stderr, result

@@ -129,6 +129,7 @@ def test_every_accepted_spec_renders_files_their_tools_accept(spec: ClusterSpec)
         for result in (toolchecks.crm_verify(spec, directory),
                        toolchecks.corosync_test(spec, directory),
                        toolchecks.nft_check(spec, directory),
+                       toolchecks.seed_schema(spec, spec.nodes[-1], directory),
                        *(toolchecks.keepalived_accepts(spec, node, directory)
                          for node in {spec.nodes[0], spec.nodes[-1]})):
             assert result.returncode == 0, f"{result.args}: {result.stdout}{result.stderr}"

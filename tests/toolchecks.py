@@ -8,7 +8,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from lvsha import keepalived, render
+from lvsha.cloudinit import seed
+from lvsha.paths import REPO
 from lvsha.spec import ClusterSpec, Node
+
+# Debian 12's cloud-init (what the nodes run), unpacked by scripts/setup.sh.
+CLOUD_INIT = REPO / ".setup" / "cloud-init" / "usr" / "lib" / "python3" / "dist-packages"
+# Any well-formed key: the seed carries the deploy user's public key.
+PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly0000000000000000000 t@lvsha"
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -83,3 +90,18 @@ def nft_check(spec: ClusterSpec, directory: Path) -> subprocess.CompletedProcess
     path = directory / "nftables.conf"
     path.write_text(keepalived.nftables_conf(spec))
     return _run("unshare", "--net", "nft", "-c", "-f", str(path))
+
+
+def cloud_init_schema(text: str, directory: Path) -> subprocess.CompletedProcess[str]:
+    """cloud-init's own `schema` command on a user-data document, run from Debian's package
+    with the system Python (its dependencies are Debian's python3-* packages)."""
+    path = directory / "user-data"
+    path.write_text(text)
+    return subprocess.run(["/usr/bin/python3", "-c", "import sys; from cloudinit.cmd.main "
+                           "import main; sys.exit(main())", "schema", "--config-file", str(path)],
+                          capture_output=True, text=True, timeout=60,
+                          env={"PYTHONPATH": str(CLOUD_INIT), "PATH": "/usr/bin:/bin"})
+
+
+def seed_schema(spec: ClusterSpec, node: Node, directory: Path) -> subprocess.CompletedProcess[str]:
+    return cloud_init_schema(seed(spec, node, PUBLIC_KEY).user_data, directory)
