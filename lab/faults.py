@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lab import cluster, network, probe, vm
+from lab import cluster, network, probe, sessions, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import footprint
@@ -250,8 +250,13 @@ def measure(layout: Layout, fault: str, node: str) -> Outage:
     repair)."""
     repaired = REPAIRED.get(fault)
     return watch(layout, lambda: FAULTS[fault](layout, node), f"{fault} on {node}",
-                 BASELINE_S + budget(layout, fault).disturbed_s + SETTLE_S,
+                 watch_seconds(layout, fault),
                  (lambda: repaired(layout, node)) if repaired else None)
+
+
+def watch_seconds(layout: Layout, fault: str) -> float:
+    """How long the client probes: a baseline, the fault's budget, and SETTLE_S."""
+    return BASELINE_S + budget(layout, fault).disturbed_s + SETTLE_S
 
 
 def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float,
@@ -289,3 +294,63 @@ def wait_until(condition: Callable[[], bool], prober: subprocess.Popen[str]) -> 
             pass  # a node busy or rebooting: ask again
         time.sleep(5)
     return False
+
+
+# Faults that take their node down: sessions on it die with it, by nature.
+TAKES_NODE_DOWN = {"kill-vm", "nic-down", "kill-corosync"}
+# The director faults, after which held sessions on surviving nodes must live on.
+DIRECTOR_FAULTS = ("kill-vm", "nic-down", "nic-bounced", "kill-corosync", "kill-pacemaker")
+SESSIONS_PER_NODE = 2
+# Held sessions open and are synced to every node (on their third packet, sync_threshold)
+# before the fault.
+SESSIONS_SYNC_S = 10.0
+
+
+@dataclass(frozen=True)
+class HeldSessions:
+    """Sessions held open through a fault, each sending every 200 ms.
+
+    eligible: those whose real server the fault did not take down; survived: eligible ones
+    alive at the end; lost_with_node: those on the node the fault took down; longest_stall_s:
+    the longest any eligible session's data went unacknowledged; unopened: sessions that did
+    not open before the fault; deaths: why eligible ones died."""
+
+    eligible: int
+    survived: int
+    lost_with_node: int
+    longest_stall_s: float
+    unopened: int = 0
+    deaths: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        died = f"; died: {', '.join(self.deaths)}" if self.deaths else ""
+        unopened = f", {self.unopened} did not open" if self.unopened else ""
+        return (f"sessions {self.survived} of {self.eligible} survived ({self.lost_with_node} "
+                f"on the node taken down{unopened}), longest stall {self.longest_stall_s} s"
+                f"{died}")
+
+
+def held_through(layout: Layout, fault: str, node: str, measure: Callable[[], Outage],
+                 watch_s: float) -> tuple[Outage, HeldSessions]:
+    """Open SESSIONS_PER_NODE held sessions per node through the VIP, then ``measure`` the
+    fault on ``node`` (probing for ``watch_s``) while they run."""
+    count = SESSIONS_PER_NODE * len(layout.spec.nodes)
+    client = subprocess.Popen(network.in_namespace(layout, *sessions.command(
+        str(layout.spec.vip.address), probed_service(layout).port, count,
+        SESSIONS_SYNC_S + watch_s)), cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(SESSIONS_SYNC_S)
+        outage = measure()
+        output, _ = client.communicate(timeout=watch_s + 60)
+    finally:
+        client.kill()
+    header, *results = [json.loads(line) for line in output.splitlines()]
+    lost = [r for r in results if fault in TAKES_NODE_DOWN and r["answer"] == node]
+    eligible = [r for r in results if r not in lost]
+    return outage, HeldSessions(
+        eligible=len(eligible), survived=sum(1 for r in eligible if r["alive"]),
+        lost_with_node=len(lost),
+        longest_stall_s=max((r["longest_stall_s"] for r in eligible), default=0.0),
+        unopened=header["of"] - header["opened"],
+        deaths=tuple(f"{r['answer']}: {r['error']} at {r['died_at']} s"
+                     for r in eligible if not r["alive"]))
