@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -40,12 +41,13 @@ JOURNAL_EVENTS = {
 
 
 def journal_counts(node: str, since: str) -> dict[str, int]:
-    counts = {}
-    for what, pattern in JOURNAL_EVENTS.items():
-        output = faults.run_on(LAYOUT, node, f"sudo journalctl --no-pager -q --since '{since}' "
-                               f"| grep -cE '{pattern}' || true")
-        counts[what] = int(output.strip() or 0)
-    return counts
+    """How often each of JOURNAL_EVENTS appears in ``node``'s journal since ``since``: the
+    stretch is read once (every pattern at once), then counted here."""
+    anything = "|".join(f"({pattern})" for pattern in JOURNAL_EVENTS.values())
+    lines = faults.run_on(LAYOUT, node, f"sudo journalctl --no-pager -q --since '{since}' "
+                          f"| grep -E '{anything}' || true").splitlines()
+    return {what: sum(1 for line in lines if re.search(pattern, line))
+            for what, pattern in JOURNAL_EVENTS.items()}
 
 
 def main() -> None:
