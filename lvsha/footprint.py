@@ -49,6 +49,7 @@ PACEMAKER_CGROUP_SUFFIX = f"/{PACEMAKER_UNIT}"
 IPVS_MODULES_LOAD = "/etc/modules-load.d/lvsha-ipvs.conf"
 IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
 REAL_SERVER_UNIT = "lvsha-real-server.service"
+RECLAIM_VIP_HOOK = "/etc/network/if-up.d/lvsha-reclaim-vip"
 
 
 # What the cluster stack itself listens on, on every node: sshd (the deploy's access), pcsd,

@@ -44,6 +44,12 @@ def real_server_unit(spec: ClusterSpec) -> str:
     return render("lvsha-real-server.service.j2", vip=spec.vip.address, nic=spec.nic)
 
 
+def reclaim_vip_hook(spec: ClusterSpec) -> str:
+    """ifupdown's if-up.d hook: the director takes back a VIP that `ifdown; ifup` flushed."""
+    return render("lvsha-reclaim-vip.j2", nic=spec.nic, params=lvs_params(spec),
+                  agent=footprint.LVS.agent.path)
+
+
 def corosync_lost_unit() -> str:
     """The unit that resets a node whose corosync died under a running pacemaker."""
     return render("lvsha-corosync-lost.service.j2", corosync_unit=footprint.COROSYNC_UNIT,

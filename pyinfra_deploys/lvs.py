@@ -71,6 +71,13 @@ def real_server_at_boot() -> None:
                     service=REAL_SERVER_UNIT, running=None, enabled=True)
 
 
+@deploy("Take a flushed VIP back after ifdown; ifup")
+def reclaim_vip_after_ifup() -> None:
+    files.put(name=f"Deploy {footprint.RECLAIM_VIP_HOOK}",
+              src=StringIO(render.reclaim_vip_hook(context.spec())),
+              dest=footprint.RECLAIM_VIP_HOOK, user="root", group="root", mode="755")
+
+
 @deploy("Configure IPVS")
 def ipvs_settings() -> None:
     files.put(name="Load ip_vs at boot, before sysctl.d is applied",
