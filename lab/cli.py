@@ -12,7 +12,7 @@ import json
 import subprocess
 import sys
 
-from lab import cluster, image, network, vm
+from lab import cluster, image, network, record, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import environments
@@ -105,13 +105,15 @@ def main(argv: list[str] | None = None) -> int:
         for node in spec.nodes:
             vm.down(layout, node)
         network.down(layout)
+        record.forget(layout)
     elif args.command == "deploy":
-        report = cluster.deploy(layout)
+        report = record.deploy(layout)
         changed = cluster.changed_operations(report)
         step(f"deploy: {len(changed)} operation(s) changed something"
              + (": " + "; ".join(changed) if changed else ""))
     elif args.command == "proof":
         cluster.proof(layout)
+        record.mark_proven(layout)
     elif args.command == "ssh":
         return subprocess.run(vm.ssh_command(layout, spec.node(args.node), *args.remote)
                               ).returncode

@@ -128,6 +128,16 @@ LVS = Resource("lvs", Agent("lvsha", "lvs"), (
     Operation("demote", timeout_s=20),
 ))
 LVS_CLONE = f"{LVS.id}-clone"
+# Pacemaker's name for the lvs clone's promotion score, a transient node attribute.
+LVS_PROMOTION_SCORE = f"master-{LVS.id}"
+
+# A pacemaker alert on node events (files/bin/lvsha-score-refresh) writes the promotion scores
+# back when a DC change dropped them from the CIB. It watches for WATCH_S after a loss; a DC
+# election under the lab's emulation took ~5 s. The alert's timeout leaves it room to finish.
+SCORE_REFRESH_ALERT = "lvsha-score-refresh"
+SCORE_REFRESH_SCRIPT = "/usr/local/sbin/lvsha-score-refresh"
+SCORE_REFRESH_WATCH_S = 25
+SCORE_REFRESH_TIMEOUT_S = 35
 
 # The STONITH device of a spec that names one (its agent comes from the spec). Its monitor
 # asks the device whether it answers (fence_virsh: an SSH login and `virsh list`).

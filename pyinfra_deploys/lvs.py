@@ -22,10 +22,13 @@ LDIRECTORD = footprint.LDIRECTORD.id
 REAL_SERVER_UNIT = footprint.REAL_SERVER_UNIT
 
 
-@deploy("Install the lvs OCF agent")
+@deploy("Install the lvs OCF agent and its score alert")
 def agent() -> None:
     files.put(name=f"Install {footprint.LVS.agent.path}", src=str(FILES / "ocf" / "lvs"),
               dest=footprint.LVS.agent.path, user="root", group="root", mode="755")
+    files.put(name=f"Install {footprint.SCORE_REFRESH_SCRIPT}",
+              src=str(FILES / "bin" / "lvsha-score-refresh"),
+              dest=footprint.SCORE_REFRESH_SCRIPT, user="root", group="root", mode="755")
 
 
 @deploy("Configure ldirectord")
@@ -103,7 +106,7 @@ def cluster_configuration() -> None:
                                    f"--update {value}"])
     rendered = render.cib_configuration(spec)
     # Resources before constraints: a constraint may only name resources that exist.
-    for scope in ("resources", "constraints"):
+    for scope in ("resources", "constraints", "alerts"):
         wanted_xml = cib.section(rendered, scope)
         if cib.canonical(host.get_fact(CibSection, scope, _sudo=True)) != cib.canonical(wanted_xml):
             server.shell(name=f"Replace the CIB {scope} with lvsha's",

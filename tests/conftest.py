@@ -27,10 +27,12 @@ settings.load_profile("lvsha")
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[None]:
-    """A fresh lab for the whole session; torn down at the end even when tests fail."""
-    labtools.reset()
+    """The lab `make lab` has just proven (CI runs `make lab` first), or else a fresh one, for
+    the whole session; torn down at the end even when tests fail."""
     try:
-        labtools.cdktf("deploy", "lab")
+        if not labtools.take_over_proven_lab():
+            labtools.reset()
+            labtools.cdktf("deploy", "lab")
         yield
     finally:
         # Terraform does not run destroy provisioners of a resource whose creation failed;

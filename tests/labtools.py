@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab import cluster, network, vm
+from lab import cli, cluster, network, record, vm
 from lab.layout import Layout
 from lvsha import environments
 
@@ -34,6 +33,18 @@ def reset() -> None:
                    capture_output=True, timeout=300)
 
 
+def take_over_proven_lab() -> bool:
+    """Whether `make lab` has proven this lab since its last deploy (used up here), and it is
+    still whole: every VM up and the cluster healthy. Otherwise the caller builds a fresh one."""
+    nodes = LAYOUT.spec.nodes
+    if cli.status(LAYOUT) or not all(vm.running_pid(LAYOUT, node) for node in nodes) \
+            or len(cli.recorded_nodes(LAYOUT)) != len(nodes) or not record.take_proven(LAYOUT):
+        return False
+    state = cluster.state(LAYOUT)
+    return (len(state.online) == len(nodes) and len(state.promoted) == 1
+            and state.failed_actions == 0)
+
+
 def ssh(node_name: str, command: str, timeout_s: int = 120) -> str:
     node = LAYOUT.spec.node(node_name)
     result = subprocess.run(vm.ssh_command(LAYOUT, node, command), capture_output=True,
@@ -51,33 +62,6 @@ def leftovers() -> list[str]:
     return found
 
 
-class ProcessListRecorder(threading.Thread):
-    """Every command line on the host and on each node, sampled while the deploy runs."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.samples: list[str] = []
-        self.stop = threading.Event()
-        # One long-lived ssh per node: sampling there costs no new connection per sample.
-        script = "while :; do ps -eo args; echo ---; sleep 1; done"
-        self.nodes = [subprocess.Popen(vm.ssh_command(LAYOUT, node, script),
-                                       stdout=subprocess.PIPE, text=True)
-                      for node in LAYOUT.spec.nodes]
-
-    def run(self) -> None:
-        while not self.stop.wait(0.2):
-            self.samples.append(subprocess.run(["ps", "-eo", "args"], capture_output=True,
-                                               text=True).stdout)
-
-    def finish(self) -> str:
-        self.stop.set()
-        self.join()
-        for process in self.nodes:
-            process.terminate()
-        node_output = [process.communicate(timeout=30)[0] for process in self.nodes]
-        return "\n".join(self.samples + node_output)
-
-
 @dataclass
 class Deploys:
     first: dict[str, Any]
@@ -86,9 +70,11 @@ class Deploys:
 
 
 def deploy_twice() -> Deploys:
-    """The first deploy (recording every process list meanwhile) and an immediate re-run."""
-    recorder = ProcessListRecorder()
-    recorder.start()
-    first = cluster.deploy(LAYOUT)
-    process_lists = recorder.finish()
-    return Deploys(first, cluster.deploy(LAYOUT), process_lists)
+    """The lab's first deploy (with every process list seen meanwhile), recorded by `make lab`
+    on a lab the tests took over, or run now, and an immediate re-run."""
+    first = record.first_deploy(LAYOUT)
+    if first is None:
+        record.deploy(LAYOUT)
+        first = record.first_deploy(LAYOUT)
+        assert first is not None
+    return Deploys(first.report, cluster.deploy(LAYOUT), first.process_lists)
