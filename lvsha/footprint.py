@@ -118,10 +118,14 @@ class Resource:
 
 # The Promoted monitor finds a VIP that left the NIC (ifdown; ifup): the shorter, the sooner
 # pacemaker puts it back. Distinct intervals per role, as pacemaker requires. The agent's own
-# meta-data (files/ocf/lvs) advertises the same values.
+# meta-data (files/ocf/lvs) advertises the same values. Monitor timeouts: on the loaded lab
+# (ldirectord on every node, a membership flap) a monitor took 12.6 s, and a Promoted monitor
+# that took back a flushed VIP (it waits for the NIC's address, asks for quorum, probes ARP)
+# overran 20 s; the timeout that failed it made pacemaker restart the director in place (37 s
+# of demote, stop, start, promote) and reset sessions. A slow monitor is no failure: 60 s.
 LVS = Resource("lvs", Agent("lvsha", "lvs"), (
-    Operation("monitor", timeout_s=20, interval_s=5, role="Promoted"),
-    Operation("monitor", timeout_s=20, interval_s=11, role="Unpromoted"),
+    Operation("monitor", timeout_s=60, interval_s=5, role="Promoted"),
+    Operation("monitor", timeout_s=60, interval_s=11, role="Unpromoted"),
     Operation("start", timeout_s=20),
     Operation("stop", timeout_s=20),
     Operation("promote", timeout_s=30),

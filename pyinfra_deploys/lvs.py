@@ -108,7 +108,10 @@ def cluster_configuration() -> None:
     # Resources before constraints: a constraint may only name resources that exist.
     for scope in ("resources", "constraints", "alerts"):
         wanted_xml = cib.section(rendered, scope)
-        if cib.canonical(host.get_fact(CibSection, scope, _sudo=True)) != cib.canonical(wanted_xml):
+        current = cib.canonical(host.get_fact(CibSection, scope, _sudo=True))
+        if current != cib.canonical(wanted_xml):
+            # A new CIB has no <alerts>, and cibadmin replaces only a section that exists.
+            command = (f"--replace --scope {scope}" if current
+                       else "--create --scope configuration")
             server.shell(name=f"Replace the CIB {scope} with lvsha's",
-                         commands=[f"cibadmin --replace --scope {scope} --xml-text "
-                                   f"'{wanted_xml}'"])
+                         commands=[f"cibadmin {command} --xml-text '{wanted_xml}'"])
