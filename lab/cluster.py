@@ -9,10 +9,8 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from lab import network, vm
 from lab import probe as probe_module
@@ -23,8 +21,6 @@ from lvsha.paths import REPO
 # pyinfra's SSH connections have no keepalive: a node that reboots while a command runs on it
 # hangs the deploy forever. A first deploy on fresh lab VMs takes 2-2.5 min (bench/deploy.py).
 DEPLOY_TIMEOUT_S = 900
-
-T = TypeVar("T")
 
 
 def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
@@ -106,12 +102,13 @@ def holds_vip(layout: Layout, addresses: str) -> bool:
 
 def vip_holders(layout: Layout) -> list[str]:
     """Reachable nodes that hold the VIP on their NIC: the director(s)."""
-    def holds(layout: Layout, name: str) -> bool:
-        result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
-                                               nic_addresses(layout), timeout_s=5),
+    found = []
+    for node in layout.spec.nodes:
+        result = subprocess.run(vm.ssh_command(layout, node, nic_addresses(layout), timeout_s=5),
                                 capture_output=True, text=True, timeout=30)
-        return holds_vip(layout, result.stdout)
-    return [name for name, held in each_node(layout, holds).items() if held]
+        if holds_vip(layout, result.stdout):
+            found.append(node.name)
+    return found
 
 
 def any_reachable(layout: Layout) -> str:
@@ -171,9 +168,8 @@ def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
             current = state(layout, any_reachable(layout))
             if (current.online == names and len(current.promoted) == 1
                     and current.ldirectord == names and not current.failed_actions):
-                tables = each_node(layout, ipvs_table)
                 missing = [f"{node}: {entry}" for node in names
-                           for entry in missing_from_table(layout, tables[node])]
+                           for entry in missing_from_table(layout, ipvs_table(layout, node))]
                 missing += sync_role_problems(layout, current.promoted[0])
                 if not missing:
                     return current
@@ -196,19 +192,12 @@ def sync_roles(layout: Layout, node: str) -> list[str]:
 def sync_role_problems(layout: Layout, director: str) -> list[str]:
     """Nodes whose sync daemons are not the director's master or a real server's backup."""
     problems = []
-    for node, roles in each_node(layout, sync_roles).items():
-        wanted = ["master"] if node == director else ["backup"]
+    for node in layout.spec.nodes:
+        wanted = ["master"] if node.name == director else ["backup"]
+        roles = sync_roles(layout, node.name)
         if roles != wanted:
-            problems.append(f"{node}: sync daemons {roles}, not {wanted}")
+            problems.append(f"{node.name}: sync daemons {roles}, not {wanted}")
     return problems
-
-
-def each_node(layout: Layout, read: Callable[[Layout, str], T]) -> dict[str, T]:
-    """``read(layout, node)`` on every node at once, by node name: a command on an emulated
-    node takes seconds, mostly waiting for its VM."""
-    names = [node.name for node in layout.spec.nodes]
-    with ThreadPoolExecutor(len(names)) as pool:
-        return dict(zip(names, pool.map(lambda name: read(layout, name), names), strict=True))
 
 
 def operation_times(layout: Layout) -> dict[str, int]:
@@ -252,13 +241,13 @@ def unbalanced(layout: Layout, answered: dict[str, Counter[str]] | None = None) 
 def ldirectord_processes(layout: Layout) -> dict[str, list[tuple[int, str]]]:
     """Every node's ldirectord daemons, as (pid, cgroup): the packaged unit's and pacemaker's
     read the same ldirectord.cf, and only the cgroup tells them apart."""
-    def daemons(layout: Layout, name: str) -> list[tuple[int, str]]:
-        output = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
-                                               footprint.LDIRECTORD_DAEMONS),
+    found: dict[str, list[tuple[int, str]]] = {}
+    for node in layout.spec.nodes:
+        output = subprocess.run(vm.ssh_command(layout, node, footprint.LDIRECTORD_DAEMONS),
                                 capture_output=True, text=True, timeout=60, check=True).stdout
-        return [(int(pid), cgroup) for pid, _, cgroup in
-                (line.partition(" ") for line in output.splitlines())]
-    return each_node(layout, daemons)
+        found[node.name] = [(int(pid), cgroup) for pid, _, cgroup in
+                            (line.partition(" ") for line in output.splitlines())]
+    return found
 
 
 def ldirectord_problems(layout: Layout) -> list[str]:
@@ -300,8 +289,8 @@ def proof(layout: Layout, requests: int = 30) -> None:
                            capture_output=True, text=True, timeout=60).stdout
     print(f"IPVS table on {director}:\n{table.rstrip()}")
     print("every node holds it (hot standby); IPVS sync: "
-          + ", ".join(f"{node} {'/'.join(roles)}"
-                      for node, roles in each_node(layout, sync_roles).items()))
+          + ", ".join(f"{node.name} {'/'.join(sync_roles(layout, node.name))}"
+                      for node in spec.nodes))
     answered = tallies(layout, requests)
     for service in spec.services:
         counts = ", ".join(f"{node} {n}" for node, n in sorted(answered[service.name].items()))
