@@ -73,21 +73,27 @@ def _write_private(path: Path, data: object) -> None:
         json.dump(data, file)
 
 
-def first_deploy(layout: Layout) -> FirstDeploy | None:
-    """The first deploy on these VMs, if this lab recorded one."""
+def _recorded(layout: Layout, ids: dict[str, str]) -> FirstDeploy | None:
     path = _first_deploy_file(layout)
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    if data["machine_ids"] != machine_ids(layout):
+    if data["machine_ids"] != ids:
         return None
     return FirstDeploy(data["report"], data["process_lists"])
+
+
+def first_deploy(layout: Layout) -> FirstDeploy | None:
+    """The first deploy on these VMs, if this lab recorded one."""
+    return _recorded(layout, machine_ids(layout))
 
 
 def deploy(layout: Layout) -> dict[str, Any]:
     """The deploy; the first on these VMs is recorded. A deploy voids the proof stamp."""
     _proven_file(layout).unlink(missing_ok=True)
-    if first_deploy(layout) is not None:
+    # Read once: a deploy does not reboot the nodes, so their ids are the same after it.
+    ids = machine_ids(layout)
+    if _recorded(layout, ids) is not None:
         return cluster.deploy(layout)
     recorder = ProcessListRecorder(layout)
     recorder.start()
@@ -95,7 +101,7 @@ def deploy(layout: Layout) -> dict[str, Any]:
         report = cluster.deploy(layout)
     finally:
         process_lists = recorder.finish()
-    _write_private(_first_deploy_file(layout), {"machine_ids": machine_ids(layout),
+    _write_private(_first_deploy_file(layout), {"machine_ids": ids,
                                                 "report": report,
                                                 "process_lists": process_lists})
     return report
