@@ -36,8 +36,7 @@ def install_seed_agent() -> None:
 
 def reprobe() -> str:
     """Forget every operation's history so pacemaker probes with the agent now installed."""
-    faults.run_on(LAYOUT, cluster.any_reachable(LAYOUT), "sudo crm_resource --cleanup --quiet",
-                  check=False)
+    cluster.cleanup(LAYOUT)
     return cluster.wait_healthy(LAYOUT).promoted[0]
 
 

@@ -69,7 +69,7 @@ def main() -> None:
         except (subprocess.SubprocessError, RuntimeError):
             unreadable += 1
             continue
-        failed_actions = max(failed_actions, state.failed_actions)
+        failed_actions = max(failed_actions, len(state.failed_actions))
         now = ",".join(state.promoted) or "none"
         if now != directors[-1]:
             directors.append(now)

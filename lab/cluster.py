@@ -9,8 +9,10 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from lab import network, vm
 from lab import probe as probe_module
@@ -21,6 +23,8 @@ from lvsha.paths import REPO
 # pyinfra's SSH connections have no keepalive: a node that reboots while a command runs on it
 # hangs the deploy forever. A first deploy on fresh lab VMs takes 2-2.5 min (bench/deploy.py).
 DEPLOY_TIMEOUT_S = 900
+
+T = TypeVar("T")
 
 
 def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
@@ -59,7 +63,8 @@ class ClusterState:
     promoted: tuple[str, ...]
     unpromoted: tuple[str, ...]
     ldirectord: tuple[str, ...]
-    failed_actions: int
+    # Pacemaker's failed actions, as "op_key on node: status (reason)".
+    failed_actions: tuple[str, ...]
 
 
 def state(layout: Layout, node_name: str | None = None) -> ClusterState:
@@ -86,7 +91,9 @@ def state(layout: Layout, node_name: str | None = None) -> ClusterState:
         promoted=hosts(lvs, "Promoted"),
         unpromoted=hosts(lvs, "Unpromoted"),
         ldirectord=hosts(ldirectord, "Started"),
-        failed_actions=len(list(root.iter("failure"))),
+        failed_actions=tuple(f"{f.get('op_key')} on {f.get('node')}: {f.get('status')} "
+                             f"({f.get('exitreason') or f.get('exitstatus')})"
+                             for f in root.iter("failure")),
     )
 
 
@@ -102,13 +109,12 @@ def holds_vip(layout: Layout, addresses: str) -> bool:
 
 def vip_holders(layout: Layout) -> list[str]:
     """Reachable nodes that hold the VIP on their NIC: the director(s)."""
-    found = []
-    for node in layout.spec.nodes:
-        result = subprocess.run(vm.ssh_command(layout, node, nic_addresses(layout), timeout_s=5),
+    def holds(layout: Layout, name: str) -> bool:
+        result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
+                                               nic_addresses(layout), timeout_s=5),
                                 capture_output=True, text=True, timeout=30)
-        if holds_vip(layout, result.stdout):
-            found.append(node.name)
-    return found
+        return holds_vip(layout, result.stdout)
+    return [name for name, held in each_node(layout, holds).items() if held]
 
 
 def any_reachable(layout: Layout) -> str:
@@ -150,7 +156,8 @@ def missing_from_table(layout: Layout, table: dict[str, dict[str, int]]) -> list
     return missing
 
 
-def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
+def wait_healthy(layout: Layout, timeout_s: float = 420,
+                 clear_failures: Callable[[str], None] | None = None) -> ClusterState:
     """Until every node is online, one is Promoted, ldirectord runs on every node, nothing
     failed, every node's IPVS table holds every service with every node in service (hot
     standby), and the sync daemons follow the roles (master on the director, backup elsewhere).
@@ -158,18 +165,30 @@ def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
     A deploy returns once the CIB is written; pacemaker then needs a while (promotion,
     ldirectord's start and first checks) before the VIP is served by every node. A VIP that
     answers from the director alone (no IPVS table) is not healthy.
+
+    With ``clear_failures``, failure history is cleaned up whenever it is seen (at most every
+    CLEANUP_EVERY_S) and what was cleaned is handed to it. After a fault, failures may still be
+    recorded once its test is over (a director cut off by ifdown; ifup fails its monitor when
+    it rejoins), and a failed start keeps a resource off its node until cleaned up.
     """
     deadline = time.monotonic() + timeout_s
     names = tuple(sorted(n.name for n in layout.spec.nodes))
     current: ClusterState | None = None
     missing: list[str] = []
+    cleaned_at = -CLEANUP_EVERY_S
     while True:
         try:
             current = state(layout, any_reachable(layout))
-            if (current.online == names and len(current.promoted) == 1
+            if (clear_failures and current.failed_actions
+                    and time.monotonic() - cleaned_at >= CLEANUP_EVERY_S):
+                clear_failures("; ".join(current.failed_actions))
+                cleanup(layout)
+                cleaned_at = time.monotonic()
+            elif (current.online == names and len(current.promoted) == 1
                     and current.ldirectord == names and not current.failed_actions):
+                tables = each_node(layout, ipvs_table)
                 missing = [f"{node}: {entry}" for node in names
-                           for entry in missing_from_table(layout, ipvs_table(layout, node))]
+                           for entry in missing_from_table(layout, tables[node])]
                 missing += sync_role_problems(layout, current.promoted[0])
                 if not missing:
                     return current
@@ -179,6 +198,17 @@ def wait_healthy(layout: Layout, timeout_s: float = 420) -> ClusterState:
             raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: {current}; "
                                f"missing: {missing}")
         time.sleep(5)
+
+
+# Long enough for pacemaker to act on one cleanup (re-probe, recover) before the next.
+CLEANUP_EVERY_S = 30.0
+
+
+def cleanup(layout: Layout) -> None:
+    """Pacemaker forgets every resource's failures (and probes them again)."""
+    subprocess.run(vm.ssh_command(layout, layout.spec.node(any_reachable(layout)), "sudo",
+                                  "crm_resource", "--cleanup", "--quiet"),
+                   capture_output=True, text=True, timeout=120, check=True)
 
 
 def sync_roles(layout: Layout, node: str) -> list[str]:
@@ -192,12 +222,19 @@ def sync_roles(layout: Layout, node: str) -> list[str]:
 def sync_role_problems(layout: Layout, director: str) -> list[str]:
     """Nodes whose sync daemons are not the director's master or a real server's backup."""
     problems = []
-    for node in layout.spec.nodes:
-        wanted = ["master"] if node.name == director else ["backup"]
-        roles = sync_roles(layout, node.name)
+    for node, roles in each_node(layout, sync_roles).items():
+        wanted = ["master"] if node == director else ["backup"]
         if roles != wanted:
-            problems.append(f"{node.name}: sync daemons {roles}, not {wanted}")
+            problems.append(f"{node}: sync daemons {roles}, not {wanted}")
     return problems
+
+
+def each_node(layout: Layout, read: Callable[[Layout, str], T]) -> dict[str, T]:
+    """``read(layout, node)`` on every node at once, by node name: a command on an emulated
+    node takes seconds, mostly waiting for its VM."""
+    names = [node.name for node in layout.spec.nodes]
+    with ThreadPoolExecutor(len(names)) as pool:
+        return dict(zip(names, pool.map(lambda name: read(layout, name), names), strict=True))
 
 
 def operation_times(layout: Layout) -> dict[str, int]:
@@ -241,13 +278,13 @@ def unbalanced(layout: Layout, answered: dict[str, Counter[str]] | None = None) 
 def ldirectord_processes(layout: Layout) -> dict[str, list[tuple[int, str]]]:
     """Every node's ldirectord daemons, as (pid, cgroup): the packaged unit's and pacemaker's
     read the same ldirectord.cf, and only the cgroup tells them apart."""
-    found: dict[str, list[tuple[int, str]]] = {}
-    for node in layout.spec.nodes:
-        output = subprocess.run(vm.ssh_command(layout, node, footprint.LDIRECTORD_DAEMONS),
+    def daemons(layout: Layout, name: str) -> list[tuple[int, str]]:
+        output = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
+                                               footprint.LDIRECTORD_DAEMONS),
                                 capture_output=True, text=True, timeout=60, check=True).stdout
-        found[node.name] = [(int(pid), cgroup) for pid, _, cgroup in
-                            (line.partition(" ") for line in output.splitlines())]
-    return found
+        return [(int(pid), cgroup) for pid, _, cgroup in
+                (line.partition(" ") for line in output.splitlines())]
+    return each_node(layout, daemons)
 
 
 def ldirectord_problems(layout: Layout) -> list[str]:
@@ -289,8 +326,8 @@ def proof(layout: Layout, requests: int = 30) -> None:
                            capture_output=True, text=True, timeout=60).stdout
     print(f"IPVS table on {director}:\n{table.rstrip()}")
     print("every node holds it (hot standby); IPVS sync: "
-          + ", ".join(f"{node.name} {'/'.join(sync_roles(layout, node.name))}"
-                      for node in spec.nodes))
+          + ", ".join(f"{node} {'/'.join(roles)}"
+                      for node, roles in each_node(layout, sync_roles).items()))
     answered = tallies(layout, requests)
     for service in spec.services:
         counts = ", ".join(f"{node} {n}" for node, n in sorted(answered[service.name].items()))

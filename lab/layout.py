@@ -54,6 +54,10 @@ class Layout:
     def overlay(self, node: Node) -> Path:
         return self.node_dir(node) / "root.qcow2"
 
+    def ssh_socket(self, node: Node) -> Path:
+        """The node's shared SSH connection (OpenSSH's ControlPath)."""
+        return self.node_dir(node) / "ssh.sock"
+
     def console_log(self, node: Node) -> Path:
         return self.node_dir(node) / "console.log"
 

@@ -52,10 +52,11 @@ class FirstDeploy:
 
 
 def machine_ids(layout: Layout) -> dict[str, str]:
-    return {node.name: subprocess.run(vm.ssh_command(layout, node, "cat", "/etc/machine-id"),
-                                      capture_output=True, text=True, timeout=60,
-                                      check=True).stdout.strip()
-            for node in layout.spec.nodes}
+    def read(layout: Layout, node: str) -> str:
+        return subprocess.run(vm.ssh_command(layout, layout.spec.node(node), "cat",
+                                             "/etc/machine-id"),
+                              capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    return cluster.each_node(layout, read)
 
 
 def _first_deploy_file(layout: Layout) -> Path:

@@ -26,6 +26,13 @@ SSH_READY_TIMEOUT_S = 420
 ACCEL = "tcg,thread=multi,tb-size=256"
 
 
+# A connection per node, shared by every ssh to it: a new one costs a key exchange and a
+# login in the emulated guest (measured below), and the lab tests run thousands. Keepalives
+# end the shared connection within ~6 s of its node dying, as a new connection would time out.
+SSH_SHARED = ("-o", "ControlMaster=auto", "-o", "ControlPersist=120",
+              "-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3")
+
+
 def ssh_command(layout: Layout, node: Node, *command: str, timeout_s: int = 10) -> list[str]:
     """ssh to ``node`` from inside the lab namespace, as the spec's user with the lab's key."""
     return network.in_namespace(layout, "ssh", "-i", str(layout.ssh_key),
@@ -33,7 +40,17 @@ def ssh_command(layout: Layout, node: Node, *command: str, timeout_s: int = 10) 
                                 "-o", "StrictHostKeyChecking=accept-new",
                                 "-o", f"UserKnownHostsFile={layout.known_hosts}",
                                 "-o", "LogLevel=ERROR",
+                                "-o", f"ControlPath={layout.ssh_socket(node)}", *SSH_SHARED,
                                 f"{layout.spec.ssh.user}@{node.address}", *command)
+
+
+def close_ssh(layout: Layout, node: Node) -> None:
+    """End the node's shared SSH connection (before its VM goes away)."""
+    socket = layout.ssh_socket(node)
+    if socket.exists():
+        subprocess.run(["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "lab"],
+                       capture_output=True, timeout=10)
+        socket.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -136,8 +153,10 @@ def start(layout: Layout, node: Node, fresh: bool = True) -> None:
          f"{layout.console_log(node)})")
 
 
-def wait_ready(layout: Layout, node: Node) -> None:
-    """Block until the node answers SSH and cloud-init has finished, or fail with its console."""
+def wait_ready(layout: Layout, node: Node, first_boot: bool = True) -> None:
+    """Block until the node answers SSH and (at its first boot, which creates the deploy's
+    user and key) cloud-init has finished, or fail with its console. At a reboot cloud-init's
+    per-boot stages took ~1 min more under emulation, and nothing lvsha runs waits for them."""
     deadline = time.monotonic() + SSH_READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if running_pid(layout, node) is None:
@@ -151,6 +170,8 @@ def wait_ready(layout: Layout, node: Node) -> None:
         raise SystemExit(f"lab: {node.name} did not answer SSH within {SSH_READY_TIMEOUT_S} s; "
                          f"see {layout.console_log(node)}")
     step(f"{node.name}: SSH ready")
+    if not first_boot:
+        return
     done = subprocess.run(ssh_command(layout, node, "cloud-init", "status", "--wait"),
                           capture_output=True, text=True)
     if done.returncode != 0:
@@ -160,6 +181,7 @@ def wait_ready(layout: Layout, node: Node) -> None:
 
 def _stop(layout: Layout, node: Node) -> None:
     """Stop the node's qemu (kill: a clean poweroff takes > 20 s under TCG)."""
+    close_ssh(layout, node)
     pid = running_pid(layout, node)
     if pid:
         os.kill(pid, signal.SIGTERM)
@@ -186,4 +208,4 @@ def power_cycle(layout: Layout, node: Node) -> None:
     _stop(layout, node)
     layout.pidfile(node).unlink(missing_ok=True)
     start(layout, node, fresh=False)
-    wait_ready(layout, node)
+    wait_ready(layout, node, first_boot=False)

@@ -49,6 +49,7 @@ PACEMAKER_CGROUP_SUFFIX = f"/{PACEMAKER_UNIT}"
 IPVS_MODULES_LOAD = "/etc/modules-load.d/lvsha-ipvs.conf"
 IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
 REAL_SERVER_UNIT = "lvsha-real-server.service"
+RECLAIM_VIP_HOOK = "/etc/network/if-up.d/lvsha-reclaim-vip"
 
 
 # What the cluster stack itself listens on, on every node: sshd (the deploy's access), pcsd,
@@ -117,16 +118,30 @@ class Resource:
 
 # The Promoted monitor finds a VIP that left the NIC (ifdown; ifup): the shorter, the sooner
 # pacemaker puts it back. Distinct intervals per role, as pacemaker requires. The agent's own
-# meta-data (files/ocf/lvs) advertises the same values.
+# meta-data (files/ocf/lvs) advertises the same values. Monitor timeouts: on the loaded lab
+# (ldirectord on every node, a membership flap) a monitor took 12.6 s, and a Promoted monitor
+# that took back a flushed VIP (it waits for the NIC's address, asks for quorum, probes ARP)
+# overran 20 s; the timeout that failed it made pacemaker restart the director in place (37 s
+# of demote, stop, start, promote) and reset sessions. A slow monitor is no failure: 60 s.
 LVS = Resource("lvs", Agent("lvsha", "lvs"), (
-    Operation("monitor", timeout_s=20, interval_s=5, role="Promoted"),
-    Operation("monitor", timeout_s=20, interval_s=11, role="Unpromoted"),
+    Operation("monitor", timeout_s=60, interval_s=5, role="Promoted"),
+    Operation("monitor", timeout_s=60, interval_s=11, role="Unpromoted"),
     Operation("start", timeout_s=20),
     Operation("stop", timeout_s=20),
     Operation("promote", timeout_s=30),
     Operation("demote", timeout_s=20),
 ))
 LVS_CLONE = f"{LVS.id}-clone"
+# Pacemaker's name for the lvs clone's promotion score, a transient node attribute.
+LVS_PROMOTION_SCORE = f"master-{LVS.id}"
+
+# A pacemaker alert on node events (files/bin/lvsha-score-refresh) writes the promotion scores
+# back when a DC change dropped them from the CIB. It watches for WATCH_S after a loss; a DC
+# election under the lab's emulation took ~5 s. The alert's timeout leaves it room to finish.
+SCORE_REFRESH_ALERT = "lvsha-score-refresh"
+SCORE_REFRESH_SCRIPT = "/usr/local/sbin/lvsha-score-refresh"
+SCORE_REFRESH_WATCH_S = 25
+SCORE_REFRESH_TIMEOUT_S = 35
 
 # The STONITH device of a spec that names one (its agent comes from the spec). Its monitor
 # asks the device whether it answers (fence_virsh: an SSH login and `virsh list`).

@@ -12,7 +12,7 @@ CLUSTER_PACKAGES = (
     "fence-agents",
 )
 
-# The lab's demo real server (spec.demo_service): socat answers each connection.
+# The demo real server (RealServer.DEMO, the lab's): socat answers each connection.
 DEMO_PACKAGES = ("socat",)
 
 # The keepalived reference (lvsha/keepalived.py): VRRP + IPVS, and nftables for its marks.

@@ -44,6 +44,12 @@ def real_server_unit(spec: ClusterSpec) -> str:
     return render("lvsha-real-server.service.j2", vip=spec.vip.address, nic=spec.nic)
 
 
+def reclaim_vip_hook(spec: ClusterSpec) -> str:
+    """ifupdown's if-up.d hook: the director takes back a VIP that `ifdown; ifup` flushed."""
+    return render("lvsha-reclaim-vip.j2", nic=spec.nic, params=lvs_params(spec),
+                  agent=footprint.LVS.agent.path)
+
+
 def corosync_lost_unit() -> str:
     """The unit that resets a node whose corosync died under a running pacemaker."""
     return render("lvsha-corosync-lost.service.j2", corosync_unit=footprint.COROSYNC_UNIT,
@@ -125,11 +131,15 @@ def fence_device(spec: ClusterSpec) -> FenceAgent | None:
 
 
 def cib_configuration(spec: ClusterSpec) -> str:
-    """The CIB sections lvsha owns outright (resources, constraints) as XML."""
+    """The CIB sections lvsha owns outright (resources, constraints, alerts) as XML."""
     fence = {"id": footprint.FENCE_DEVICE_ID, "operations": (footprint.FENCE_DEVICE_MONITOR,)}
+    score_refresh = {"id": footprint.SCORE_REFRESH_ALERT, "path": footprint.SCORE_REFRESH_SCRIPT,
+                     "timeout_s": footprint.SCORE_REFRESH_TIMEOUT_S,
+                     "params": {"lvsha_score_attribute": footprint.LVS_PROMOTION_SCORE,
+                                "lvsha_watch_s": footprint.SCORE_REFRESH_WATCH_S}}
     return render_xml("cib.xml.j2", spec=spec, lvs=footprint.LVS, lvs_params=lvs_params(spec),
                       lvs_clone=footprint.LVS_CLONE, ldirectord=footprint.LDIRECTORD,
                       ldirectord_clone=footprint.LDIRECTORD_CLONE,
                       ldirectord_clone_meta=footprint.LDIRECTORD_CLONE_META,
                       ldirectord_cf=footprint.LDIRECTORD_CF, fence=fence,
-                      fence_device=fence_device(spec))
+                      fence_device=fence_device(spec), score_refresh=score_refresh)

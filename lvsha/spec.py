@@ -23,6 +23,13 @@ class Protocol(StrEnum):
     UDP = "udp"
 
 
+class RealServer(StrEnum):
+    """What answers a service's port on every node (each node is one of its real servers)."""
+
+    EXISTING = "existing"  # the node's own daemon (an SSH farm's sshd): lvsha installs nothing
+    DEMO = "demo"  # lvsha's demo server (the lab): answers each TCP connection with its name
+
+
 class Platform(StrEnum):
     """What `cdktf deploy <environment>` creates the nodes on."""
 
@@ -73,6 +80,7 @@ class Service:
     check_interval: int = 10
     check_timeout: int = 3
     quiescent: bool = True
+    real_server: RealServer = RealServer.EXISTING
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,6 @@ class ClusterSpec:
     two_node: bool = False
     resource_stickiness: int = 100
     no_quorum_policy: str = "stop"
-    demo_service: bool = False
 
     def __post_init__(self) -> None:
         # Imported here because the validator itself imports these dataclasses.

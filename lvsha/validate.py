@@ -18,6 +18,7 @@ from lvsha.spec import (
     NoFencing,
     Platform,
     Protocol,
+    RealServer,
     Service,
 )
 
@@ -127,11 +128,8 @@ def _check_services(spec: ClusterSpec) -> Iterator[Problem]:
         yield Problem("services", "no virtual service; add at least one Service")
     for index, service in enumerate(spec.services):
         yield from _check_service(f"services[{index}]", service)
-        daemon = footprint.NODE_DAEMON_PORTS.get((service.protocol.value, service.port))
-        if spec.demo_service and daemon:
-            yield Problem(f"services[{index}].port", f"{service.protocol}/{service.port} is "
-                          f"held by {daemon} on every node: the demo real server "
-                          "(demo_service=True) cannot listen there; pick another port")
+        if service.real_server is RealServer.DEMO:
+            yield from _check_demo(f"services[{index}].real_server", service)
     for first, index, (protocol, port) in _repeats([(s.protocol, s.port)
                                                      for s in spec.services]):
         yield Problem("services", f"{protocol} port {port} of services[{index}] is already "
@@ -263,6 +261,17 @@ def _check_vip(spec: ClusterSpec) -> Iterator[Problem]:
                       f"{spec.network.cidr}; use /{spec.network.cidr.prefixlen} or 32")
 
 
+def _check_demo(path: str, service: Service) -> Iterator[Problem]:
+    daemon = footprint.NODE_DAEMON_PORTS.get((service.protocol.value, service.port))
+    if daemon:
+        yield Problem(path, f"{service.protocol}/{service.port} is held by {daemon} on every "
+                      f"node, so the demo server cannot listen there; {daemon} is the real "
+                      "server already (RealServer.EXISTING), or pick another port")
+    elif service.protocol is not Protocol.TCP:
+        yield Problem(path, "the demo server answers TCP only; a UDP service needs its own "
+                      "server on every node (RealServer.EXISTING)")
+
+
 def _check_service(path: str, service: Service) -> Iterator[Problem]:
     if not _HOSTNAME.match(service.name):
         yield Problem(f"{path}.name", f"{service.name!r} is not a service name (lowercase "
@@ -380,7 +389,7 @@ _RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("nodes", "two_node", "network"), _check_nodes),
     (("vip", "nodes", "network"), _check_vip),
     (("nic",), _check_nic),
-    (("services", "demo_service"), _check_services),
+    (("services",), _check_services),
     (("ssh",), _check_ssh),
     (("fencing", "platform", "libvirt", "network", "nodes"), _check_fencing),
     (("corosync",), _check_corosync),

@@ -1,4 +1,5 @@
-"""A demo real server per TCP service, for the lab: answers each connection with the host name."""
+"""The demo real server of each service that asks for it (`RealServer.DEMO`, the lab's):
+answers each TCP connection with the host name."""
 
 from __future__ import annotations
 
@@ -9,20 +10,18 @@ from pyinfra.operations import apt, files, systemd
 
 from lvsha import footprint, render
 from lvsha.packages import DEMO_PACKAGES
-from lvsha.spec import Protocol
+from lvsha.spec import RealServer
 from pyinfra_deploys import context
 
 
 @deploy("Install the demo real servers")
 def demo_service() -> None:
-    spec = context.spec()
-    if not spec.demo_service:
+    demos = [s for s in context.spec().services if s.real_server is RealServer.DEMO]
+    if not demos:
         return
     apt.packages(name="Install the demo server's packages", packages=list(DEMO_PACKAGES),
                  no_recommends=True)
-    for service in spec.services:
-        if service.protocol is not Protocol.TCP:
-            continue
+    for service in demos:
         unit = footprint.demo_unit(service.port)
         unit_file = files.put(name=f"Deploy {unit}",
                               src=StringIO(render.demo_unit_file(service)),

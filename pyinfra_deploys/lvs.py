@@ -22,10 +22,13 @@ LDIRECTORD = footprint.LDIRECTORD.id
 REAL_SERVER_UNIT = footprint.REAL_SERVER_UNIT
 
 
-@deploy("Install the lvs OCF agent")
+@deploy("Install the lvs OCF agent and its score alert")
 def agent() -> None:
     files.put(name=f"Install {footprint.LVS.agent.path}", src=str(FILES / "ocf" / "lvs"),
               dest=footprint.LVS.agent.path, user="root", group="root", mode="755")
+    files.put(name=f"Install {footprint.SCORE_REFRESH_SCRIPT}",
+              src=str(FILES / "bin" / "lvsha-score-refresh"),
+              dest=footprint.SCORE_REFRESH_SCRIPT, user="root", group="root", mode="755")
 
 
 @deploy("Configure ldirectord")
@@ -71,6 +74,13 @@ def real_server_at_boot() -> None:
                     service=REAL_SERVER_UNIT, running=None, enabled=True)
 
 
+@deploy("Take a flushed VIP back after ifdown; ifup")
+def reclaim_vip_after_ifup() -> None:
+    files.put(name=f"Deploy {footprint.RECLAIM_VIP_HOOK}",
+              src=StringIO(render.reclaim_vip_hook(context.spec())),
+              dest=footprint.RECLAIM_VIP_HOOK, user="root", group="root", mode="755")
+
+
 @deploy("Configure IPVS")
 def ipvs_settings() -> None:
     files.put(name="Load ip_vs at boot, before sysctl.d is applied",
@@ -96,9 +106,12 @@ def cluster_configuration() -> None:
                                    f"--update {value}"])
     rendered = render.cib_configuration(spec)
     # Resources before constraints: a constraint may only name resources that exist.
-    for scope in ("resources", "constraints"):
+    for scope in ("resources", "constraints", "alerts"):
         wanted_xml = cib.section(rendered, scope)
-        if cib.canonical(host.get_fact(CibSection, scope, _sudo=True)) != cib.canonical(wanted_xml):
+        current = cib.canonical(host.get_fact(CibSection, scope, _sudo=True))
+        if current != cib.canonical(wanted_xml):
+            # A new CIB has no <alerts>, and cibadmin replaces only a section that exists.
+            command = (f"--replace --scope {scope}" if current
+                       else "--create --scope configuration")
             server.shell(name=f"Replace the CIB {scope} with lvsha's",
-                         commands=[f"cibadmin --replace --scope {scope} --xml-text "
-                                   f"'{wanted_xml}'"])
+                         commands=[f"cibadmin {command} --xml-text '{wanted_xml}'"])

@@ -42,7 +42,7 @@ def take_over_proven_lab() -> bool:
         return False
     state = cluster.state(LAYOUT)
     return (len(state.online) == len(nodes) and len(state.promoted) == 1
-            and state.failed_actions == 0)
+            and not state.failed_actions)
 
 
 def ssh(node_name: str, command: str, timeout_s: int = 120) -> str:

@@ -3,6 +3,7 @@ reports what the system really is (VIP placement, link, ARP sysctls), not what i
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -13,9 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from lvsha import environments, footprint, render
+
 AGENT = Path(__file__).resolve().parent.parent / "files" / "ocf" / "lvs"
-# The host kernel has no ip_vs: a stand-in ipvsadm keeps the sync daemons' state (see it).
+# The host kernel has no ip_vs: a stand-in ipvsadm keeps the sync daemons' state (see it);
+# no cluster runs: a stand-in crm_node reports quorum.
 FAKE_IPVS = Path(__file__).resolve().parent / "fixtures" / "fake_ipvs"
+FAKE_CLUSTER = FAKE_IPVS.parent / "fake_cluster"
 IPVS_STATE = Path("/tmp/lvsha-agent-ipvs")
 VIP = "10.99.0.100"
 NODE_ADDRESS = "10.99.0.5"
@@ -49,7 +54,7 @@ def ipvs_state(namespace: str) -> Path:
 
 
 def ipvs_env(namespace: str) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{FAKE_IPVS}:{os.environ['PATH']}",
+    return {**os.environ, "PATH": f"{FAKE_IPVS}:{FAKE_CLUSTER}:{os.environ['PATH']}",
             "FAKE_IPVS_STATE": str(ipvs_state(namespace)),
             # the agent's own state (send_arp's pid, a handover's mark): this test's alone
             "HA_RSCTMP": str(ipvs_state(namespace))}
@@ -218,3 +223,59 @@ def test_a_probe_makes_a_boot_time_real_server_a_sync_backup(namespace: str) -> 
            f"net.ipv4.conf.{conf}.arp_announce=2")
     assert agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="0").returncode == SUCCESS
     assert sync_daemons(namespace) == {"backup"}
+
+
+def vip_on_nic(namespace: str) -> bool:
+    return f"inet {VIP}/" in sh(namespace, "ip", "-4", "addr", "show", "dev", NIC)
+
+
+def flush_vip(namespace: str) -> None:
+    """What `ifdown; ifup` leaves: the NIC back up with the node's own address only."""
+    sh(namespace, "ip", "addr", "del", f"{VIP}/24", "dev", NIC)
+
+
+def test_the_director_takes_back_a_vip_that_ifdown_ifup_flushed(namespace: str) -> None:
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    flush_vip(namespace)
+    # A probe reports what is; the director's recurring monitor takes the VIP back.
+    assert agent(namespace, "monitor").returncode == NOT_RUNNING
+    assert agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="5000").returncode \
+        == RUNNING_PROMOTED
+    assert vip_on_nic(namespace)
+    assert f"src {NODE_ADDRESS}" in sh(namespace, "ip", "route", "get", VIP)
+    # Once demoted, the node is no director: a VIP gone then is not taken back.
+    assert agent(namespace, "demote").returncode == SUCCESS
+    assert agent(namespace, "reclaim").returncode == GENERIC
+    assert not vip_on_nic(namespace)
+
+
+def test_a_flushed_vip_stays_gone_without_quorum_or_when_another_node_answers(
+        namespace: str) -> None:
+    recurring = {"OCF_RESKEY_CRM_meta_interval": "5000"}
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    flush_vip(namespace)
+    result = agent(namespace, "monitor", FAKE_QUORUM="0", **recurring)
+    assert result.returncode == FAILED_PROMOTED and "not taken back" in result.stderr
+    sh(namespace, "ip", "addr", "add", f"{VIP}/32", "dev", PEER)  # promoted meanwhile
+    assert agent(namespace, "monitor", **recurring).returncode == FAILED_PROMOTED
+    assert not vip_on_nic(namespace)
+
+
+def test_the_ifup_hook_gives_the_director_its_vip_back(namespace: str, tmp_path: Path) -> None:
+    """The hook lvsha's deploy installs in /etc/network/if-up.d, run as ifup would."""
+    lab = dataclasses.replace(environments.load("lab"), nic=NIC)
+    rendered = render.reclaim_vip_hook(lab)
+    lab_vip = f"OCF_RESKEY_vip={lab.vip.address} OCF_RESKEY_cidr_netmask={lab.vip.prefix} "
+    assert lab_vip in rendered  # the spec's VIP; this namespace has the test's
+    hook = tmp_path / "hook"
+    hook.write_text(rendered.replace(lab_vip, f"OCF_RESKEY_vip={VIP} OCF_RESKEY_cidr_netmask=24 ")
+                    .replace(footprint.LVS.agent.path, str(AGENT)))
+    hook.chmod(0o755)
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    flush_vip(namespace)
+    for iface in ("lo", NIC):
+        sh(namespace, str(hook), env={**ipvs_env(namespace), "IFACE": iface, "MODE": "start"})
+        assert vip_on_nic(namespace) == (iface == NIC)

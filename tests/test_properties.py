@@ -38,6 +38,7 @@ from lvsha.spec import (
     NoFencing,
     Platform,
     Protocol,
+    RealServer,
     Service,
     SshAccess,
     Vip,
@@ -175,6 +176,8 @@ MUTATIONS: dict[str, Callable[[int], tuple[str, Callable[[ClusterSpec], ClusterS
     "relative check": lambda i: (f"services[{i}].check.command",
                                  _service(i, check=ExternalCheck(PurePosixPath("check")))),
     "port as text": lambda i: (f"services[{i}].port", _service(i, port="80")),
+    "demo on sshd": lambda i: (f"services[{i}].real_server", _service(
+        i, protocol=Protocol.TCP, port=22, real_server=RealServer.DEMO)),
     "vip network": lambda i: ("vip.address", lambda spec: dataclasses.replace(
         spec, vip=Vip(spec.network.cidr.network_address))),
     "vip prefix": lambda i: ("vip.prefix", lambda spec: dataclasses.replace(

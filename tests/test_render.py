@@ -35,7 +35,7 @@ FENCINGS = {
         ("password_script", "/usr/local/sbin/bmc-password"), ("lanplus", "1"),
         ("pcmk_host_list", "node1 node2 node3")))),
 }
-RICH = dataclasses.replace(LAB, demo_service=False, services=(
+RICH = dataclasses.replace(LAB, services=(
     Service(name="ssh", port=22, persistence_timeout=600, check_interval=5, check_timeout=2),
     Service(name="rdp", port=3389, scheduler="wlc", quiescent=False,
             check=HttpCheck(path="/health", expect="OK", https=True)),

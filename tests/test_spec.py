@@ -24,6 +24,7 @@ from lvsha.spec import (
     Network,
     NoFencing,
     Protocol,
+    RealServer,
     Service,
     SshAccess,
     Vip,
@@ -65,7 +66,10 @@ BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
      "not an IPVS scheduler"),
     ("http check expects nothing", with_service(check=HttpCheck()),
      "services[1].check.expect", "rejects an empty receive string"),
-    ("demo on sshd's port", with_service(port=22), "services[1].port", "held by sshd"),
+    ("demo on sshd's port", with_service(port=22, real_server=RealServer.DEMO),
+     "services[1].real_server", "held by sshd"),
+    ("demo on udp", with_service(protocol=Protocol.UDP, real_server=RealServer.DEMO),
+     "services[1].real_server", "answers TCP only"),
     ("timeout = interval", with_service(check_interval=3, check_timeout=3),
      "services[1].check_timeout", "not shorter than check_interval"),
     ("negative interval", with_service(check_interval=-1), "services[1].check_interval",
@@ -236,7 +240,8 @@ def test_prod_has_the_original_values() -> None:
     assert [str(n.address) for n in prod.nodes] == [f"192.168.122.{i}" for i in (111, 112, 113)]
     assert [n.name for n in prod.nodes] == ["node1", "node2", "node3"]
     assert str(prod.vip.address) == "192.168.122.100" and prod.nic == "eth0"
-    assert not prod.demo_service and LAB.demo_service
+    assert {s.real_server for s in prod.services} == {RealServer.EXISTING}
+    assert [s.real_server for s in LAB.services] == [RealServer.DEMO]
 
 
 def test_no_address_is_written_twice_in_the_repo() -> None:
@@ -344,3 +349,9 @@ def test_any_field_of_a_wrong_type_is_an_error_naming_it(path: str) -> None:
     with pytest.raises(SpecError) as raised:
         _replaced(LAB, steps, object())
     assert [p.path for p in raised.value.problems] == [path]
+
+
+def test_an_ssh_farm_balances_the_nodes_own_sshd() -> None:
+    """Port 22 is sshd's on every node: as a service whose real server exists it is fine."""
+    spec = with_service(name="ssh", port=22)(LAB)
+    assert spec.services[1].real_server is RealServer.EXISTING

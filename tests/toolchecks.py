@@ -31,7 +31,7 @@ def ldirectord_status(spec: ClusterSpec, directory: Path) -> subprocess.Complete
 
 
 def crm_verify(spec: ClusterSpec, directory: Path) -> subprocess.CompletedProcess[str]:
-    """The rendered resources and constraints, with the cluster properties, as a whole CIB
+    """The rendered resources, constraints and alerts, with the cluster properties, as a whole CIB
     checked against pacemaker's own schema and IDREFs."""
     configuration = ET.fromstring(render.cib_configuration(spec))
     configuration.insert(0, ET.Element("nodes"))
