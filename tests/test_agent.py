@@ -250,17 +250,28 @@ def test_the_director_takes_back_a_vip_that_ifdown_ifup_flushed(namespace: str) 
     assert not vip_on_nic(namespace)
 
 
-def test_a_flushed_vip_stays_gone_without_quorum_or_when_another_node_answers(
-        namespace: str) -> None:
+def vip_on_lo(namespace: str) -> bool:
+    return f"inet {VIP}/32" in sh(namespace, "ip", "-4", "addr", "show", "dev", "lo")
+
+
+def test_a_flushed_vip_not_taken_back_serves_from_lo_until_it_may_be(namespace: str) -> None:
+    """Without quorum, or with another node answering for the VIP, the director leaves the
+    NIC alone and serves its own sessions from lo, forwarding the rest (the handover state),
+    until pacemaker demotes it; it takes the VIP back once it may."""
     recurring = {"OCF_RESKEY_CRM_meta_interval": "5000"}
     assert agent(namespace, "start").returncode == SUCCESS
     assert agent(namespace, "promote").returncode == SUCCESS
     flush_vip(namespace)
     result = agent(namespace, "monitor", FAKE_QUORUM="0", **recurring)
     assert result.returncode == FAILED_PROMOTED and "not taken back" in result.stderr
+    assert (vip_on_nic(namespace), vip_on_lo(namespace)) == (False, True)
+    assert sync_daemons(namespace) == {"master"}  # not backup_only: it still forwards
     sh(namespace, "ip", "addr", "add", f"{VIP}/32", "dev", PEER)  # promoted meanwhile
     assert agent(namespace, "monitor", **recurring).returncode == FAILED_PROMOTED
-    assert not vip_on_nic(namespace)
+    assert (vip_on_nic(namespace), vip_on_lo(namespace)) == (False, True)
+    sh(namespace, "ip", "addr", "del", f"{VIP}/32", "dev", PEER)
+    assert agent(namespace, "monitor", **recurring).returncode == RUNNING_PROMOTED
+    assert (vip_on_nic(namespace), vip_on_lo(namespace)) == (True, False)
 
 
 def test_the_ifup_hook_gives_the_director_its_vip_back(namespace: str, tmp_path: Path) -> None:
