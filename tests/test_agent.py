@@ -176,6 +176,23 @@ def test_sync_daemon_roles_follow_the_vip_in_an_order_that_never_delivers_and_fo
     assert sync_daemons(namespace) == set()
 
 
+def test_the_end_of_a_handover_never_fails_a_monitor(namespace: str) -> None:
+    """The backup daemon starts before the handover's mark goes: a monitor in between found
+    neither, and failed the real server (the lab, after kill-pacemaker, 2026-11-28)."""
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    # The waiter the demote leaves behind inherits this: its backup daemon starts slowly.
+    assert agent(namespace, "demote", FAKE_IPVS_START_DELAY_S="3").returncode == SUCCESS
+    sh(namespace, "ip", "addr", "add", f"{VIP}/32", "dev", PEER)  # the new director
+    deadline, monitors = time.monotonic() + 20, 0
+    while sync_daemons(namespace) != {"backup"}:
+        assert time.monotonic() < deadline, "the handover did not end"
+        result = agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="11000")
+        assert result.returncode == SUCCESS, result.stderr
+        monitors += 1
+    assert monitors > 5  # the monitors did cover the handover's end
+
+
 def test_a_promotion_during_a_handover_supersedes_it(namespace: str) -> None:
     assert agent(namespace, "start").returncode == SUCCESS
     assert agent(namespace, "promote").returncode == SUCCESS
