@@ -145,6 +145,9 @@ def start(layout: Layout, node: Node, fresh: bool = True) -> None:
         "-netdev", f"tap,id=net0,ifname={layout.tap(node)},script=no,downscript=no",
         "-device", f"virtio-net-pci,netdev=net0,mac={node.mac}",
         "-device", "virtio-rng-pci",
+        # sbd's watchdog (WatchdogSbd): emulated hardware, so it fires even when the guest is
+        # frozen, and resets the VM as a hardware watchdog resets a host.
+        "-device", "i6300esb", "-action", "watchdog=reset",
         "-display", "none", "-monitor", "none",
         "-serial", f"file:{layout.console_log(node)}",
         "-daemonize", "-pidfile", str(layout.pidfile(node)),
