@@ -364,10 +364,10 @@ def _check_fencing(spec: ClusterSpec) -> Iterator[Problem]:
 def _check_watchdog_sbd(spec: ClusterSpec, fencing: WatchdogSbd) -> Iterator[Problem]:
     # Without quorum to lose, a cut-off node would keep feeding its watchdog and its VIP.
     if spec.two_node is True or len(spec.nodes) < MIN_SBD_NODES:
+        two_node = " and two_node" if spec.two_node is True else ""
         yield Problem("fencing", f"diskless sbd resets a node when its partition loses quorum; "
-                      f"with {len(spec.nodes)} node(s){' and two_node' if spec.two_node is True else ''}"
-                      f" a cut-off node keeps it. Use {MIN_SBD_NODES} nodes or more, or a fence "
-                      "device (FenceVirsh, FenceAgent)")
+                      f"with {len(spec.nodes)} node(s){two_node} a cut-off node keeps it. Use "
+                      f"{MIN_SBD_NODES} nodes or more, or a fence device (FenceVirsh, FenceAgent)")
     if not MIN_WATCHDOG_S <= fencing.watchdog_timeout_s <= MAX_WATCHDOG_S:
         yield Problem("fencing.watchdog_timeout_s", f"{fencing.watchdog_timeout_s!r} s is outside "
                       f"{MIN_WATCHDOG_S}-{MAX_WATCHDOG_S}: sbd feeds the watchdog about once a "
