@@ -139,7 +139,10 @@ def start(layout: Layout, node: Node, fresh: bool = True) -> None:
         "-machine", "q35", "-accel", ACCEL, "-cpu", "max",
         "-m", str(vm.memory_mib), "-smp", str(vm.vcpus),
         "-kernel", str(base.kernel), "-initrd", str(base.initrd),
-        "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet",
+        # q35 also emulates the ICH9's TCO watchdog; whichever driver registers first becomes
+        # /dev/watchdog, so only the i6300esb's loads: sbd's watchdog is the same every boot.
+        "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet "
+                   "modprobe.blacklist=iTCO_wdt",
         "-drive", f"file={overlay},if=virtio,format=qcow2,discard=unmap",
         "-drive", f"file={seed_iso},if=virtio,format=raw,readonly=on",
         "-netdev", f"tap,id=net0,ifname={layout.tap(node)},script=no,downscript=no",

@@ -31,7 +31,7 @@ SPEC = ClusterSpec(
     services=(Service(name="http", port=80, real_server=RealServer.DEMO),),
     ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/lab/id_ed25519")),
     # qemu's emulated i6300esb on every VM (lab/vm.py).
-    fencing=WatchdogSbd(),
+    fencing=WatchdogSbd(watchdog_timeout_s=10),
     platform=Platform.LAB,
     vm=VmShape(memory_mib=768),
     secrets_dir=PurePosixPath("secrets/lab"),
