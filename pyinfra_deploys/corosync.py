@@ -18,7 +18,7 @@ from pyinfra.operations.util import any_changed
 from lvsha import footprint, render
 from lvsha.paths import FILES
 from ops import secrets
-from pyinfra_deploys import context, fencing
+from pyinfra_deploys import context
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
 
 
@@ -64,9 +64,7 @@ def configure() -> None:
     )
     systemd.daemon_reload(name="Reload systemd units",
                           _if=any_changed(reset_unit, on_failure, perlio))
-    watchdog = fencing.sbd(spec)
-    changed = any_changed(authkey, conf, *watchdog)
-    pacemaker_changed = any_changed(authkey, conf, perlio, *watchdog)
+    changed, pacemaker_changed = any_changed(authkey, conf), any_changed(authkey, conf, perlio)
     for service, restart_if in (("corosync", changed), ("pacemaker", pacemaker_changed)):
         systemd.service(name=f"Start and enable {service}", service=service, running=True,
                         enabled=True)
