@@ -68,6 +68,9 @@ def demo_unit(port: int) -> str:
 
 
 # The keepalived reference
+# Diskless sbd (WatchdogSbd): its settings, and its unit, which corosync's requires once enabled.
+SBD_CONFIG = "/etc/default/sbd"
+SBD_UNIT = "sbd.service"
 # fence_virsh's SSH key to the libvirt host, on every node; root's alone.
 FENCE_VIRSH_KEY = "/etc/lvsha/fence_virsh_key"
 

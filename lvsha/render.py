@@ -14,6 +14,7 @@ from lvsha.spec import (
     HttpCheck,
     NoFencing,
     Service,
+    WatchdogSbd,
 )
 from lvsha.templates import render, render_xml
 
@@ -98,12 +99,24 @@ def lvs_params(spec: ClusterSpec) -> dict[str, str]:
             "udp_timeout": str(sync.udp_timeout_s)}
 
 
+# Cluster properties lvsha sets for some specs only, and so deletes where a spec has none.
+OPTIONAL_PROPERTIES = frozenset({"stonith-watchdog-timeout"})
+
+
 def cluster_properties(spec: ClusterSpec) -> dict[str, str]:
     """Pacemaker cluster properties; STONITH is off only when the spec says so in words."""
-    return {
+    properties = {
         "stonith-enabled": "false" if isinstance(spec.fencing, NoFencing) else "true",
         "no-quorum-policy": spec.no_quorum_policy,
     }
+    if isinstance(spec.fencing, WatchdogSbd):
+        properties["stonith-watchdog-timeout"] = str(spec.fencing.stonith_watchdog_timeout_s)
+    return properties
+
+
+def sbd_config(fencing: WatchdogSbd) -> str:
+    """/etc/default/sbd for diskless sbd (no SBD_DEVICE: the watchdog alone fences)."""
+    return render("sbd.j2", path=footprint.SBD_CONFIG, fencing=fencing)
 
 
 def resource_defaults(spec: ClusterSpec) -> dict[str, str]:

@@ -18,7 +18,7 @@ from pyinfra.operations.util import any_changed
 from lvsha import footprint, render
 from lvsha.paths import FILES
 from ops import secrets
-from pyinfra_deploys import context
+from pyinfra_deploys import context, fencing
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
 
 
@@ -64,19 +64,29 @@ def configure() -> None:
     )
     systemd.daemon_reload(name="Reload systemd units",
                           _if=any_changed(reset_unit, on_failure, perlio))
-    changed, pacemaker_changed = any_changed(authkey, conf), any_changed(authkey, conf, perlio)
-    for service, restart_if in (("corosync", changed), ("pacemaker", pacemaker_changed)):
-        systemd.service(name=f"Start and enable {service}", service=service, running=True,
-                        enabled=True)
-        if not first_setup:
-            systemd.service(name=f"Restart {service} for the new config", service=service,
-                            restarted=True, _if=restart_if)
+    watchdog = fencing.sbd(spec)
+    changed = any_changed(authkey, conf, *watchdog)
     files.put(name=f"Install {footprint.WAIT_CLUSTER}",
               src=str(FILES / "bin" / "lvsha-wait-cluster"), dest=footprint.WAIT_CLUSTER,
               user="root", group="root", mode="755")
-    server.shell(name=f"Wait for quorum and a DC (at most {footprint.QUORUM_WAIT_S} s)",
-                 commands=[f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S}"],
-                 _if=pacemaker_changed)
+    for service in ("corosync", "pacemaker"):
+        systemd.service(name=f"Start and enable {service}", service=service, running=True,
+                        enabled=True)
+    if not first_setup:
+        # One node at a time, each back in the cluster before the next, pacemaker stopped
+        # before corosync: restarting corosync on every node at once stopped every resource,
+        # and with sbd it reset all three lab nodes (measured).
+        rejoin = f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S} member"
+        server.shell(name="Restart corosync and pacemaker for the new config, node by node",
+                     commands=["systemctl stop pacemaker", "systemctl restart corosync",
+                               "systemctl start pacemaker", rejoin],
+                     _serial=True, _if=changed)
+        server.shell(name="Restart pacemaker for the new config, node by node",
+                     commands=["systemctl restart pacemaker", rejoin], _serial=True,
+                     _if=lambda: perlio.did_change() and not changed())
+    else:
+        server.shell(name=f"Wait for quorum and a DC (at most {footprint.QUORUM_WAIT_S} s)",
+                     commands=[f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S}"])
 
 
 @deploy("Set the hacluster password")
