@@ -22,7 +22,8 @@ def reference() -> None:
     spec, node = context.spec(), context.node()
     apt.packages(name="Install keepalived and nftables", packages=list(REFERENCE_PACKAGES),
                  no_recommends=True)
-    for service in ("pacemaker", "corosync"):
+    # sbd last: the watchdog it feeds must not outlive the cluster it watched.
+    for service in ("pacemaker", "corosync", footprint.SBD_UNIT):
         systemd.service(name=f"Stop and disable {service}: keepalived owns the VIP here",
                         service=service, running=False, enabled=False)
     files.put(name=f"Install {footprint.KEEPALIVED_ROLE_SCRIPT}",

@@ -111,13 +111,15 @@ def test_cib_resources_follow_the_spec() -> None:
     assert {n.get("name"): n.get("value") for n in
             ldirectord.iterfind("./meta_attributes/nvpair")} == {"interleave": "true"}
     [colocation] = cib.findall("./constraints/rsc_colocation")
-    [order] = cib.findall("./constraints/rsc_order")
     assert (colocation.get("rsc"), colocation.get("with-rsc"), colocation.get("with-rsc-role"),
             colocation.get("score")) == (footprint.LDIRECTORD_CLONE, footprint.LVS_CLONE, None,
                                          "INFINITY")
-    assert (order.get("first"), order.get("first-action"), order.get("then"),
-            order.get("then-action"), order.get("kind")) == \
-        (footprint.LVS_CLONE, "start", footprint.LDIRECTORD_CLONE, "start", "Optional")
+    # Started after lvs; and where both stop, stopped after the director's demote.
+    assert [(order.get("first"), order.get("first-action"), order.get("then"),
+             order.get("then-action"), order.get("kind"), order.get("symmetrical"))
+            for order in cib.iterfind("./constraints/rsc_order")] == [
+        (footprint.LVS_CLONE, "start", footprint.LDIRECTORD_CLONE, "start", "Optional", None),
+        (footprint.LVS_CLONE, "demote", footprint.LDIRECTORD_CLONE, "stop", "Optional", "false")]
 
 
 def test_every_node_syncs_connections_and_only_the_backup_daemon_keeps_tables_quiet() -> None:
