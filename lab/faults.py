@@ -22,7 +22,7 @@ from lab.layout import Layout
 from lab.progress import step
 from lvsha import footprint
 from lvsha.paths import REPO
-from lvsha.spec import Service, WatchdogSbd
+from lvsha.spec import NoFencing, Service, WatchdogSbd
 
 PROBE_INTERVAL_S = 0.2
 BASELINE_S = 3.0
@@ -208,6 +208,13 @@ REAL_SERVER_FAULTS = {"stop-real-service", "hung-real-server"}
 # Faults after which the node must have been reset: by fencing (issue 14), and for a killed
 # corosync without fencing by lvsha-corosync-lost.service.
 RESET = {"hung-director", "hung-real-server", "director-cut-off", "kill-corosync"}
+
+
+def resets(layout: Layout, fault: str) -> bool:
+    """Whether the fault's node must end reset: RESET's faults, and with fencing a killed
+    pacemaker (its controller left under running resources: the cluster fences the node)."""
+    return fault in RESET or (fault == "kill-pacemaker"
+                              and not isinstance(layout.spec.fencing, NoFencing))
 # Faults after which the node is powered off and on again (it is gone, or unreachable without
 # its NIC): it rejoins with what its deploy enabled, as a crashed host would.
 POWER_CYCLE = {"kill-vm", "nic-down"}
@@ -227,9 +234,10 @@ TRANSITION_S = 24.0
 # Hot standby: a new director already holds the table and the synced connections, so once the
 # VIP answers again nothing more may fail (issue 13: disturbed <= downtime + 3 s).
 TAIL_S = 3.0
-# Killing pacemaker on the director leaves the VIP there (no fencing) while the others promote
-# a new one; systemd restarts pacemaker within a second, and its rejoin (join, a probe that
-# finds the old instance Promoted, its demote) ends the double holding: two transitions more.
+# Killing pacemaker on the director leaves the VIP there while the others promote a new one.
+# Without fencing, systemd restarts pacemaker within a second, and its rejoin (join, a probe
+# that finds the old instance Promoted, its demote) ends the double holding: two transitions
+# more. With fencing the others fence it first, and it reboots when told (fence-reaction).
 PACEMAKER_REJOIN_S = 2 * TRANSITION_S
 
 
@@ -419,8 +427,9 @@ def wait_until(condition: Callable[[], bool], prober: subprocess.Popen[str]) -> 
     return False
 
 
-# Faults that take their node down: sessions on it die with it, by nature.
-TAKES_NODE_DOWN = {"kill-vm", "nic-down"} | RESET
+def takes_node_down(layout: Layout, fault: str) -> bool:
+    """Whether the fault takes its node down: sessions on it die with it, by nature."""
+    return fault in {"kill-vm", "nic-down"} or resets(layout, fault)
 # The director faults, after which held sessions on surviving nodes must live on.
 DIRECTOR_FAULTS = ("kill-vm", "nic-down", "nic-bounced", "kill-corosync", "kill-pacemaker",
                    "hung-director", "director-cut-off")
@@ -471,7 +480,7 @@ def held_through(layout: Layout, fault: str, node: str, measure: Callable[[], Ou
     finally:
         client.kill()
     header, *results = [json.loads(line) for line in output.splitlines()]
-    lost = [r for r in results if fault in TAKES_NODE_DOWN and r["answer"] == node]
+    lost = [r for r in results if takes_node_down(layout, fault) and r["answer"] == node]
     eligible = [r for r in results if r not in lost]
     return outage, HeldSessions(
         eligible=len(eligible), survived=sum(1 for r in eligible if r["alive"]),

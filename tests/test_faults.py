@@ -49,7 +49,7 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
         assert outage.disturbed_s <= budget.disturbed_s, f"{fault}: {outage} over {budget}"
     finally:
         faults.recover(LAYOUT, fault, node, report_outage)
-    if fault in faults.RESET:
+    if faults.resets(LAYOUT, fault):
         assert faults.boot_id(LAYOUT, node) != booted, f"{fault}: {node} was not reset"
     times = cluster.operation_times(LAYOUT)
     report_outage(f"  {fault}: operation times after recovery (ms, longest over the nodes): "

@@ -132,8 +132,11 @@ def test_every_node_syncs_connections_and_only_the_backup_daemon_keeps_tables_qu
 def test_stonith_off_only_when_the_spec_says_so() -> None:
     assert render.cluster_properties(FENCINGS["no-fencing"]) == {"stonith-enabled": "false",
                                                                  "no-quorum-policy": "stop"}
-    assert render.cluster_properties(PROD)["stonith-enabled"] == "true"
-    assert render.cluster_properties(LAB)["stonith-enabled"] == "true"
+    for fenced in (PROD, LAB):
+        # A node told of its own fencing reboots rather than keep its resources.
+        assert {name: render.cluster_properties(fenced)[name] for name in (
+            "stonith-enabled", "fence-reaction")} == {"stonith-enabled": "true",
+                                                      "fence-reaction": "panic"}
     assert render.resource_defaults(LAB) == {"resource-stickiness": "100"}
 
 
