@@ -50,20 +50,19 @@ def configure() -> None:
     # the lab's emulation, and the deploy hung on the lost node. With fencing the cluster
     # deals with such a node (the lab measured sbd resetting it 7-18 s after corosync was
     # killed, without this unit): one mechanism per fault, so the unit goes.
-    reset_unit_path = footprint.unit_file(footprint.COROSYNC_LOST_UNIT)
-    drop_in_path = footprint.drop_in(footprint.COROSYNC_UNIT)
     if isinstance(spec.fencing, NoFencing):
         reset_unit = files.put(name=f"Install {footprint.COROSYNC_LOST_UNIT}",
-                               src=StringIO(render.corosync_lost_unit()), dest=reset_unit_path,
-                               mode="644")
+                               src=StringIO(render.corosync_lost_unit()),
+                               dest=footprint.unit_file(footprint.COROSYNC_LOST_UNIT), mode="644")
         on_failure = files.put(name="Reset the node when corosync fails (OnFailure drop-in)",
-                               src=StringIO(render.corosync_lost_drop_in()), dest=drop_in_path,
-                               mode="644")
+                               src=StringIO(render.corosync_lost_drop_in()),
+                               dest=footprint.drop_in(footprint.COROSYNC_UNIT), mode="644")
     else:
         reset_unit = files.file(name=f"Remove {footprint.COROSYNC_LOST_UNIT} (fencing resets)",
-                                path=reset_unit_path, present=False)
+                                path=footprint.unit_file(footprint.COROSYNC_LOST_UNIT),
+                                present=False)
         on_failure = files.file(name="Remove corosync's OnFailure drop-in (fencing resets)",
-                                path=drop_in_path, present=False)
+                                path=footprint.drop_in(footprint.COROSYNC_UNIT), present=False)
     perlio = files.put(
         name="Start ldirectord in one perl process (PERLIO for pacemaker's agents)",
         src=str(FILES / "systemd" / "pacemaker-ldirectord.conf"),
