@@ -22,8 +22,7 @@ def reference() -> None:
     spec, node = context.spec(), context.node()
     apt.packages(name="Install keepalived and nftables", packages=list(REFERENCE_PACKAGES),
                  no_recommends=True)
-    # sbd last: the watchdog it feeds must not outlive the cluster it watched.
-    for service in ("pacemaker", "corosync", footprint.SBD_UNIT):
+    for service in ("pacemaker", "corosync"):
         systemd.service(name=f"Stop and disable {service}: keepalived owns the VIP here",
                         service=service, running=False, enabled=False)
     files.put(name=f"Install {footprint.KEEPALIVED_ROLE_SCRIPT}",
