@@ -52,7 +52,7 @@ def runs(count: int, fault: str, director: Callable[[], str],
 
 def lvsha_run(fault: str, node: str) -> Run:
     measure = partial(faults.measure, LAYOUT, fault, node)
-    if fault not in faults.DIRECTOR_FAULTS:
+    if fault not in faults.SESSION_FAULTS:
         return measure(), None
     return faults.held_through(LAYOUT, fault, node, measure,
                                faults.watch_seconds(LAYOUT, fault))
@@ -60,7 +60,7 @@ def lvsha_run(fault: str, node: str) -> Run:
 
 def reference_run(fault: str, node: str) -> Run:
     measure = partial(reference.measure, LAYOUT, fault, node)
-    if fault not in faults.DIRECTOR_FAULTS:
+    if fault not in faults.SESSION_FAULTS:
         return measure(), None
     return faults.held_through(LAYOUT, fault, node, measure, reference.WATCH_S)
 
@@ -125,7 +125,7 @@ def main() -> None:
           "eligible); longest stall of an eligible session, min / median / max")
     print("| fault | lvsha | keepalived |")
     print("|---|---|---|")
-    for fault in faults.DIRECTOR_FAULTS:
+    for fault in faults.SESSION_FAULTS:
         if fault in lvsha:
             reference_held = held(reference_runs[fault]) if fault in reference_runs else "none"
             print(f"| {fault} | {held(lvsha[fault])} | {reference_held} |")

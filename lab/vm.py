@@ -139,12 +139,18 @@ def start(layout: Layout, node: Node, fresh: bool = True) -> None:
         "-machine", "q35", "-accel", ACCEL, "-cpu", "max",
         "-m", str(vm.memory_mib), "-smp", str(vm.vcpus),
         "-kernel", str(base.kernel), "-initrd", str(base.initrd),
-        "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet",
+        # q35 also emulates the ICH9's TCO watchdog; whichever driver registers first becomes
+        # /dev/watchdog, so only the i6300esb's loads: sbd's watchdog is the same every boot.
+        "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet "
+                   "modprobe.blacklist=iTCO_wdt",
         "-drive", f"file={overlay},if=virtio,format=qcow2,discard=unmap",
         "-drive", f"file={seed_iso},if=virtio,format=raw,readonly=on",
         "-netdev", f"tap,id=net0,ifname={layout.tap(node)},script=no,downscript=no",
         "-device", f"virtio-net-pci,netdev=net0,mac={node.mac}",
         "-device", "virtio-rng-pci",
+        # sbd's watchdog (WatchdogSbd): emulated hardware, so it fires even when the guest is
+        # frozen, and resets the VM as a hardware watchdog resets a host.
+        "-device", "i6300esb", "-action", "watchdog=reset",
         "-display", "none", "-monitor", "none",
         "-serial", f"file:{layout.console_log(node)}",
         "-daemonize", "-pidfile", str(layout.pidfile(node)),
