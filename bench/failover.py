@@ -54,7 +54,7 @@ def lvsha_run(fault: str, node: str) -> Run:
     measure = partial(faults.measure, LAYOUT, fault, node)
     if fault not in faults.SESSION_FAULTS:
         return measure(), None
-    return faults.held_through(LAYOUT, fault, node, measure,
+    return faults.held_through(LAYOUT, node, measure,
                                faults.watch_seconds(LAYOUT, fault))
 
 
@@ -62,7 +62,7 @@ def reference_run(fault: str, node: str) -> Run:
     measure = partial(reference.measure, LAYOUT, fault, node)
     if fault not in faults.SESSION_FAULTS:
         return measure(), None
-    return faults.held_through(LAYOUT, fault, node, measure, reference.WATCH_S)
+    return faults.held_through(LAYOUT, node, measure, reference.WATCH_S)
 
 
 def spread(results: list[Run]) -> str:

@@ -111,9 +111,12 @@ def holds_vip(layout: Layout, addresses: str) -> bool:
 def vip_holders(layout: Layout) -> list[str]:
     """Reachable nodes that hold the VIP on their NIC: the director(s)."""
     def holds(layout: Layout, name: str) -> bool:
-        result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
-                                               nic_addresses(layout), timeout_s=5),
-                                capture_output=True, text=True, timeout=30)
+        try:
+            result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
+                                                   nic_addresses(layout), timeout_s=5),
+                                    capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            return False  # connected, then lost: rebooting
         return holds_vip(layout, result.stdout)
     return [name for name, held in each_node(layout, holds).items() if held]
 
