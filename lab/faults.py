@@ -338,8 +338,10 @@ def moved_away(layout: Layout, node: str) -> bool:
 def quiesced(layout: Layout, node: str) -> bool:
     """The director has taken ``node`` out of the probed service (weight 0)."""
     witness = next(n.name for n in layout.spec.nodes if n.name != node)
-    director, port = cluster.state(layout, witness).promoted[0], probed_service(layout).port
-    table = cluster.ipvs_table(layout, director)[f"{layout.spec.vip.address}:{port}"]
+    directors, port = cluster.state(layout, witness).promoted, probed_service(layout).port
+    if len(directors) != 1:
+        return False
+    table = cluster.ipvs_table(layout, directors[0]).get(f"{layout.spec.vip.address}:{port}", {})
     return table.get(f"{layout.spec.node(node).address}:{port}") == 0
 
 
