@@ -52,17 +52,17 @@ def runs(count: int, fault: str, director: Callable[[], str],
 
 def lvsha_run(fault: str, node: str) -> Run:
     measure = partial(faults.measure, LAYOUT, fault, node)
-    if fault not in faults.DIRECTOR_FAULTS:
+    if fault not in faults.SESSION_FAULTS:
         return measure(), None
-    return faults.held_through(LAYOUT, fault, node, measure,
+    return faults.held_through(LAYOUT, node, measure,
                                faults.watch_seconds(LAYOUT, fault))
 
 
 def reference_run(fault: str, node: str) -> Run:
     measure = partial(reference.measure, LAYOUT, fault, node)
-    if fault not in faults.DIRECTOR_FAULTS:
+    if fault not in faults.SESSION_FAULTS:
         return measure(), None
-    return faults.held_through(LAYOUT, fault, node, measure, reference.WATCH_S)
+    return faults.held_through(LAYOUT, node, measure, reference.WATCH_S)
 
 
 def spread(results: list[Run]) -> str:
@@ -125,7 +125,7 @@ def main() -> None:
           "eligible); longest stall of an eligible session, min / median / max")
     print("| fault | lvsha | keepalived |")
     print("|---|---|---|")
-    for fault in faults.DIRECTOR_FAULTS:
+    for fault in faults.SESSION_FAULTS:
         if fault in lvsha:
             reference_held = held(reference_runs[fault]) if fault in reference_runs else "none"
             print(f"| {fault} | {held(lvsha[fault])} | {reference_held} |")

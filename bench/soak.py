@@ -6,8 +6,10 @@ Run from the repository root with the lab cluster up (`make lab`):
 While a client in the lab namespace probes VIP:port once a second, every 10 s it reads
 pacemaker's view (who is Promoted, failed actions). At the end it reads each node's journal
 for the stretch: corosync's membership changes and token warnings, the DC's scheduled actions
-(any promote, start, stop or recovery), and fencing. An idle cluster at the chosen timing
-should show none of them; under emulation a token that is too short shows up here first.
+(any promote, start, stop or recovery), and fencing; and which nodes were reset meanwhile (a
+new boot id: sbd resets a node without any journal line surviving). An idle cluster at the
+chosen timing should show none of them; under emulation a token that is too short shows up
+here first.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     spec, seconds = LAYOUT.spec, args.minutes * 60
     director = cluster.wait_healthy(LAYOUT).promoted[0]
+    booted = cluster.each_node(LAYOUT, faults.boot_id)
     since = faults.run_on(LAYOUT, director, "date -u '+%Y-%m-%d %H:%M:%S UTC'").strip()
     prober = subprocess.Popen(network.in_namespace(LAYOUT, *probe.command(
         str(spec.vip.address), faults.probed_service(LAYOUT).port, int(seconds), 1.0,
@@ -76,6 +79,8 @@ def main() -> None:
     output, _ = prober.communicate(timeout=seconds + 60)
     answers = [json.loads(line) for line in output.splitlines()]
     per_node = {node.name: journal_counts(node.name, since) for node in spec.nodes}
+    reset = [node for node, boot in cluster.each_node(LAYOUT, faults.boot_id).items()
+             if boot != booted[node]]
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, lab VMs under qemu TCG; "
           f"corosync token {spec.corosync.token_ms} ms; idle for {args.minutes:g} min "
           f"from {since}")
@@ -85,6 +90,7 @@ def main() -> None:
     for what in JOURNAL_EVENTS:
         logged = ", ".join(f"{node} {counts[what]}" for node, counts in per_node.items())
         print(f"| {what} (each node's journal) | {logged} |")
+    print(f"| nodes reset (a new boot id) | {len(reset)} {reset or ''} |")
     print(f"| failed actions seen by pacemaker | {failed_actions} |")
     print(f"| probes unanswered | {sum(1 for a in answers if a['answer'] is None)} of "
           f"{len(answers)} |")

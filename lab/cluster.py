@@ -4,6 +4,7 @@ and send traffic through the VIP from a client that is not a node."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -110,11 +111,28 @@ def holds_vip(layout: Layout, addresses: str) -> bool:
 def vip_holders(layout: Layout) -> list[str]:
     """Reachable nodes that hold the VIP on their NIC: the director(s)."""
     def holds(layout: Layout, name: str) -> bool:
-        result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
-                                               nic_addresses(layout), timeout_s=5),
-                                capture_output=True, text=True, timeout=30)
+        try:
+            result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
+                                                   nic_addresses(layout), timeout_s=5),
+                                    capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            return False  # connected, then lost: rebooting
         return holds_vip(layout, result.stdout)
     return [name for name, held in each_node(layout, holds).items() if held]
+
+
+ARP_WAIT_S = 1
+
+
+def arp_answers(layout: Layout) -> tuple[str, ...]:
+    """The nodes (by MAC) that answer the lab client's ARP request for the VIP within
+    ARP_WAIT_S: the directors as the client's network sees them."""
+    result = subprocess.run(network.in_namespace(
+        layout, "arping", "-c", "3", "-w", str(ARP_WAIT_S), "-I", layout.bridge,
+        str(layout.spec.vip.address)), capture_output=True, text=True, timeout=15)
+    names = {node.mac.lower(): node.name for node in layout.spec.nodes}
+    macs = set(re.findall(r"\[([0-9a-f:]{17})\]", result.stdout.lower()))
+    return tuple(sorted(names.get(mac, mac) for mac in macs))
 
 
 def any_reachable(layout: Layout) -> str:

@@ -11,9 +11,10 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lab import cluster, network, probe, sessions, vm
@@ -21,7 +22,7 @@ from lab.layout import Layout
 from lab.progress import step
 from lvsha import footprint
 from lvsha.paths import REPO
-from lvsha.spec import Service
+from lvsha.spec import Service, WatchdogSbd
 
 PROBE_INTERVAL_S = 0.2
 BASELINE_S = 3.0
@@ -41,12 +42,18 @@ class Outage:
     failed: int
     recovered: bool
     failures: tuple[tuple[float, str], ...] = ()
+    # When (s after the fault) more than one node answered the client's ARP for the VIP, and
+    # which: split brain as the client's network sees it.
+    two_holders: tuple[tuple[float, tuple[str, ...]], ...] = ()
 
     def __str__(self) -> str:
         seen = "; ".join(f"+{at:.1f}s {why}" for at, why in self.failures[:12])
         more = f" (+{len(self.failures) - 12} more)" if len(self.failures) > 12 else ""
+        split = "".join(f"; +{at:.1f}s the VIP answered by {', '.join(nodes)}"
+                        for at, nodes in self.two_holders[:5])
         return (f"downtime {self.downtime_s} s, disturbed {self.disturbed_s} s, {self.failed} "
-                f"failed, {'recovered' if self.recovered else 'NOT recovered'}: {seen}{more}")
+                f"failed, {'recovered' if self.recovered else 'NOT recovered'}: {seen}{more}"
+                f"{split}")
 
 
 def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
@@ -79,8 +86,8 @@ def run_on(layout: Layout, node_name: str, command: str, check: bool = True) -> 
 
 
 def target(layout: Layout, fault: str, director: str) -> str:
-    """The node a fault breaks: the director, or for a real service a node that is not it."""
-    if fault == "stop-real-service":
+    """The node a fault breaks: the director, or for a real server a node that is not it."""
+    if fault in REAL_SERVER_FAULTS:
         return next(n.name for n in layout.spec.nodes if n.name != director)
     return director
 
@@ -109,6 +116,51 @@ def nic_bounced(layout: Layout, node: str) -> None:
                                      f"{cluster.nic_addresses(layout)}; ifup {nic}'")
     if cluster.holds_vip(layout, addresses):
         raise RuntimeError(f"{node}: ifdown left the VIP on {nic}; the fault did not happen")
+
+
+# How long hung-director and hung-real-server freeze their node (issue 14).
+HANG_S = 60.0
+
+
+def hang(layout: Layout, node: str) -> None:
+    """Freeze the node's whole VM (a kernel stall, a paused VM) for HANG_S, then let it run
+    again: its watchdog (qemu's, outside the guest) expired meanwhile, and resets it."""
+    pid = vm.running_pid(layout, layout.spec.node(node))
+    if pid is None:
+        raise RuntimeError(f"{node}: no qemu process to freeze")
+    os.kill(pid, signal.SIGSTOP)
+    resume = threading.Timer(HANG_S, os.kill, (pid, signal.SIGCONT))
+    resume.daemon = True
+    resume.start()
+
+
+# The node's corosync traffic, both ways, while its NIC and everything else keep working.
+CUT_OFF_TABLE = "lvsha_cut_off"
+
+
+def cut_off(layout: Layout, node: str) -> None:
+    """Drop the node's cluster traffic (corosync's port) both ways; the VIP and the probes
+    still reach it. A reset (sbd's, at quorum loss) takes the rules away."""
+    port = footprint.COROSYNC_PORT
+    chains = " ".join(
+        f"nft add chain inet {CUT_OFF_TABLE} {hook} '{{ type filter hook {hook} priority 0; }}';"
+        f" nft add rule inet {CUT_OFF_TABLE} {hook} udp dport {port} drop;"
+        f" nft add rule inet {CUT_OFF_TABLE} {hook} udp sport {port} drop;"
+        for hook in ("input", "output"))
+    run_on(layout, node, f"sudo sh -ec \"nft add table inet {CUT_OFF_TABLE}; {chains}\"")
+
+
+def reconnect(layout: Layout, node: str) -> None:
+    """Undoes cut_off on a node that was not reset."""
+    try:
+        run_on(layout, node, f"sudo nft delete table inet {CUT_OFF_TABLE}", check=False)
+    except subprocess.TimeoutExpired:
+        pass  # rebooting: the rules are gone with the reset
+
+
+def boot_id(layout: Layout, node: str) -> str:
+    """Changes at every boot: a node reset by its watchdog has a new one."""
+    return run_on(layout, node, "cat /proc/sys/kernel/random/boot_id").strip()
 
 
 def kill_corosync(layout: Layout, node: str) -> None:
@@ -147,7 +199,22 @@ FAULTS: dict[str, Callable[[Layout, str], None]] = {
     "kill-pacemaker": kill_pacemaker,
     "kill-ldirectord": kill_ldirectord,
     "stop-real-service": stop_real_service,
+    "hung-director": hang,
+    "hung-real-server": hang,
+    "director-cut-off": cut_off,
 }
+# Faults on a real server that is not the director.
+REAL_SERVER_FAULTS = {"stop-real-service", "hung-real-server"}
+# Faults after which the node must have been reset: by fencing (issue 14), and for a killed
+# corosync without fencing by lvsha-corosync-lost.service.
+RESET = {"hung-director", "hung-real-server", "director-cut-off", "kill-corosync"}
+# A killed pacemaker is restarted by systemd within ~2 s. Whether the others fence the node
+# meanwhile is a race inside pacemaker: with fencing on, the lab saw both. Either the DC's
+# scheduler finds the node's controller gone and fences it (it reboots when told,
+# fence-reaction=panic), or it plans on the node as still online, the restarted controller
+# rejoins, and the node stays the director (that transition waits 120 s for an answer from
+# the killed controller first).
+MAY_RESET = {"kill-pacemaker"}
 # Faults after which the node is powered off and on again (it is gone, or unreachable without
 # its NIC): it rejoins with what its deploy enabled, as a crashed host would.
 POWER_CYCLE = {"kill-vm", "nic-down"}
@@ -167,9 +234,10 @@ TRANSITION_S = 24.0
 # Hot standby: a new director already holds the table and the synced connections, so once the
 # VIP answers again nothing more may fail (issue 13: disturbed <= downtime + 3 s).
 TAIL_S = 3.0
-# Killing pacemaker on the director leaves the VIP there (no fencing) while the others promote
-# a new one; systemd restarts pacemaker within a second, and its rejoin (join, a probe that
-# finds the old instance Promoted, its demote) ends the double holding: two transitions more.
+# Killing pacemaker on the director leaves the VIP there while the others promote a new one.
+# Without fencing, systemd restarts pacemaker within a second, and its rejoin (join, a probe
+# that finds the old instance Promoted, its demote) ends the double holding: two transitions
+# more. With fencing the others fence it first, and it reboots when told (fence-reaction).
 PACEMAKER_REJOIN_S = 2 * TRANSITION_S
 
 
@@ -181,35 +249,50 @@ class Budget:
     disturbed_s: float
 
 
+def fencing_wait_s(layout: Layout) -> float:
+    """How long the survivors wait before they count a lost node fenced and recover its
+    resources: with watchdog sbd, stonith-watchdog-timeout (a fence device's confirmation is
+    not a wait the spec sets)."""
+    fencing = layout.spec.fencing
+    return float(fencing.stonith_watchdog_timeout_s) if isinstance(fencing, WatchdogSbd) else 0.0
+
+
 def budget(layout: Layout, fault: str) -> Budget:
     """Budgets from the spec's timing.
 
-    Losing the director costs the token plus consensus (1.2 x token) and a pacemaker
-    transition: the longest gap. Every node runs ldirectord and the sync daemon (hot standby),
-    so the new director forwards at once and failures end with the gap (`TAIL_S`).
+    Losing the director costs the token plus consensus (1.2 x token), the wait for its fencing
+    and a pacemaker transition: the longest gap. Every node runs ldirectord and the sync
+    daemon (hot standby), so the new director forwards at once and failures end with the gap
+    (`TAIL_S`).
     """
     token_s, ldirectord = layout.spec.corosync.token_ms / 1000, footprint.LDIRECTORD
     check = probed_service(layout)
-    failover = token_s * 2.2 + TRANSITION_S
+    failover = token_s * 2.2 + fencing_wait_s(layout) + TRANSITION_S
     director_lost = Budget(failover, failover + TAIL_S)
     # The director's monitor finds the VIP gone and pacemaker recovers the instance in place
     # (demote, stop; start, promote: two transitions), or the flap cut the director off and the
     # others promote a new one: the longer of the two.
-    vip_lost = footprint.LVS.operation("monitor", "Promoted").interval_s + 2 * TRANSITION_S
+    vip_lost_s = max(footprint.LVS.operation("monitor", "Promoted").interval_s
+                     + 2 * TRANSITION_S, failover)
+    # A real server that stops answering is quiesced after a check round, slowed by emulation;
+    # its failed connections never come several in a row (measured 0.45 s).
+    real_server_lost = Budget(3.0, (check.check_interval + check.check_timeout)
+                              * EMULATION_FACTOR)
     return {
         "kill-vm": director_lost,
         "nic-down": director_lost,
-        "nic-bounced": Budget(vip_lost, vip_lost + TAIL_S),
+        "nic-bounced": Budget(vip_lost_s, vip_lost_s + TAIL_S),
         "kill-corosync": director_lost,
         "kill-pacemaker": Budget(failover, director_lost.disturbed_s + PACEMAKER_REJOIN_S),
         # Pacemaker notices within a monitor interval and restarts ldirectord; the kernel kept
         # the table meanwhile (measured: no failed probe).
         "kill-ldirectord": Budget(3.0, ldirectord.operation("monitor").interval_s
                                   + ldirectord.operation("start").timeout_s),
-        # A stopped real server is quiesced after a check round, slowed by emulation; its
-        # refused connections never come several in a row (measured 0.45 s).
-        "stop-real-service": Budget(3.0, (check.check_interval + check.check_timeout)
-                                    * EMULATION_FACTOR),
+        "stop-real-service": real_server_lost,
+        # Clients a resumed old director misled may fail until AFTER_RESUME_S.
+        "hung-director": Budget(failover, max(failover + TAIL_S, HANG_S + AFTER_RESUME_S)),
+        "hung-real-server": real_server_lost,
+        "director-cut-off": director_lost,
     }[fault]
 
 
@@ -221,12 +304,15 @@ def recover(layout: Layout, fault: str, broken: str,
     if fault in POWER_CYCLE:
         vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-corosync":
-        # corosync's failure resets the node (lvsha-corosync-lost.service): wait for it, and
-        # start the stack in case it did not.
+        # The node is reset (by sbd; without fencing, by lvsha-corosync-lost.service): wait
+        # for it, and start the stack in case it was not.
         vm.wait_ready(layout, layout.spec.node(broken), first_boot=False)
         run_on(layout, broken, "sudo systemctl start corosync pacemaker")
     elif fault == "stop-real-service":
         start_real_service(layout, broken)
+    elif fault == "director-cut-off":
+        reconnect(layout, broken)
+    # A hung node resumed and was reset by its watchdog: it rejoins as it boots.
     return cluster.wait_healthy(
         layout, clear_failures=lambda failed: report(f"  {fault}: cleaned up {failed}"))
 
@@ -241,11 +327,38 @@ def ldirectord_restarted(layout: Layout, node: str) -> bool:
     return cluster.ldirectord_problems(layout) == []
 
 
-# Faults the cluster repairs in place, and how to tell it has: the client watches until the
-# repair and SETTLE_S more, not the whole budget (kill-ldirectord's is a monitor interval and
-# a start timeout, 180 s, where the restart came ~60 s after the fault).
+def moved_away(layout: Layout, node: str) -> bool:
+    """Another node is the director, and the only reachable one holding the VIP (after a
+    director fault: a lost old director that still held it has been reset)."""
+    witness = next(n.name for n in layout.spec.nodes if n.name != node)
+    promoted = list(cluster.state(layout, witness).promoted)
+    return promoted != [node] and len(promoted) == 1 and cluster.vip_holders(layout) == promoted
+
+
+def quiesced(layout: Layout, node: str) -> bool:
+    """The director has taken ``node`` out of the probed service (weight 0)."""
+    witness = next(n.name for n in layout.spec.nodes if n.name != node)
+    directors, port = cluster.state(layout, witness).promoted, probed_service(layout).port
+    if len(directors) != 1:
+        return False
+    table = cluster.ipvs_table(layout, directors[0]).get(f"{layout.spec.vip.address}:{port}", {})
+    return table.get(f"{layout.spec.node(node).address}:{port}") == 0
+
+
+# Faults the cluster repairs, and how to tell it has: the client watches until the repair and
+# SETTLE_S more (to see any tail of failures), not to the end of the budget, which is sized for
+# the slowest run (kill-ldirectord's is a monitor interval and a start timeout, 180 s, where
+# the restart came ~60 s after the fault). A repair never seen leaves the whole budget watched.
+# Not here: nic-bounced, where the director may take its VIP back at once and pacemaker may
+# still recover the instance later, and the hangs, watched until after the resume.
 REPAIRED: dict[str, Callable[[Layout, str], bool]] = {
+    "kill-vm": moved_away,
+    "nic-down": moved_away,
+    "kill-corosync": moved_away,
+    "kill-pacemaker": moved_away,
+    "director-cut-off": moved_away,
     "kill-ldirectord": ldirectord_restarted,
+    "stop-real-service": quiesced,
 }
 
 
@@ -258,9 +371,32 @@ def measure(layout: Layout, fault: str, node: str) -> Outage:
                  (lambda: repaired(layout, node)) if repaired else None)
 
 
+# A hung old director that resumes answers at once the ARP requests queued for it during its
+# freeze, before anything in it runs; then sbd resets it (it missed its watchdog). Measured:
+# one ARP sample, at the resume, saw it beside the new director, and one probe failed 0.2 s
+# later (its answer had pointed the client at the old director's MAC). The new director's
+# next monitor announces the VIP again (arp_count_refresh): its interval plus the longest
+# monitor measured under emulation (12.6 s) bounds how long clients stay misled.
+RESUME_GRACE_S = 2.0
+AFTER_RESUME_S = footprint.LVS.operation("monitor", "Promoted").interval_s + 15.0
+
+
+def split_brain(fault: str, seen: Outage) -> tuple[tuple[float, tuple[str, ...]], ...]:
+    """When two nodes answered ARP for the VIP, but for a resumed node's replies to what was
+    queued during its freeze (an arping that began up to ARP_WAIT_S before the resume)."""
+    if FAULTS[fault] is not hang:
+        return seen.two_holders
+    return tuple((at, nodes) for at, nodes in seen.two_holders
+                 if not HANG_S - cluster.ARP_WAIT_S <= at <= HANG_S + RESUME_GRACE_S)
+
+
 def watch_seconds(layout: Layout, fault: str) -> float:
-    """How long the client probes: a baseline, the fault's budget, and SETTLE_S."""
-    return BASELINE_S + budget(layout, fault).disturbed_s + SETTLE_S
+    """How long the client probes: a baseline, the fault's budget (or a hang, its resume and
+    what follows), and SETTLE_S."""
+    lasts = budget(layout, fault).disturbed_s
+    if FAULTS[fault] is hang:
+        lasts = max(lasts, HANG_S + AFTER_RESUME_S)
+    return BASELINE_S + lasts + SETTLE_S
 
 
 def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float,
@@ -273,19 +409,37 @@ def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float,
         max_seconds=watch_s))
     started = time.monotonic()
     prober = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    two_holders: list[tuple[float, tuple[str, ...]]] = []
+    arp = threading.Thread(target=watch_arp, args=(layout, prober, started, two_holders),
+                           daemon=True)
     try:
         time.sleep(BASELINE_S)  # answers before the fault
         fault_at = time.monotonic() - started  # the probe started a little later: conservative
         inject()
         step(f"{what}: injected")
+        arp.start()
         if repaired is not None and wait_until(repaired, prober):
             step(f"{what}: repaired after {time.monotonic() - started - fault_at:.0f} s")
             time.sleep(SETTLE_S)
             prober.terminate()  # each answer is printed (and flushed) as it comes
         output, _ = prober.communicate(timeout=watch_s + 30)
+        arp.join(timeout=30)
     finally:
         prober.kill()
-    return outage([json.loads(line) for line in output.splitlines()], fault_at)
+    seen = outage([json.loads(line) for line in output.splitlines()], fault_at)
+    return replace(seen, two_holders=tuple((round(at - fault_at, 1), nodes)
+                                           for at, nodes in two_holders))
+
+
+def watch_arp(layout: Layout, prober: subprocess.Popen[str], started: float,
+              two_holders: list[tuple[float, tuple[str, ...]]]) -> None:
+    """While the prober runs, ask who answers ARP for the VIP, about every second; record each
+    answer with more than one node (time since ``started``)."""
+    while prober.poll() is None:
+        asked_at = time.monotonic() - started
+        nodes = cluster.arp_answers(layout)
+        if len(nodes) > 1:
+            two_holders.append((asked_at, nodes))
 
 
 def wait_until(condition: Callable[[], bool], prober: subprocess.Popen[str]) -> bool:
@@ -300,10 +454,18 @@ def wait_until(condition: Callable[[], bool], prober: subprocess.Popen[str]) -> 
     return False
 
 
-# Faults that take their node down: sessions on it die with it, by nature.
-TAKES_NODE_DOWN = {"kill-vm", "nic-down", "kill-corosync"}
+def went_down(layout: Layout, node: str, booted: str) -> bool:
+    """Whether the node is down, or has booted since ``booted`` was its boot id: sessions on
+    it die with it, by nature."""
+    try:
+        return boot_id(layout, node) != booted
+    except (subprocess.SubprocessError, RuntimeError):
+        return True
 # The director faults, after which held sessions on surviving nodes must live on.
-DIRECTOR_FAULTS = ("kill-vm", "nic-down", "nic-bounced", "kill-corosync", "kill-pacemaker")
+DIRECTOR_FAULTS = ("kill-vm", "nic-down", "nic-bounced", "kill-corosync", "kill-pacemaker",
+                   "hung-director", "director-cut-off")
+# Faults run with held sessions: the director faults, and a real server fenced under them.
+SESSION_FAULTS = (*DIRECTOR_FAULTS, "hung-real-server")
 SESSIONS_PER_NODE = 2
 # Held sessions open and are synced to every node (on their third packet, sync_threshold)
 # before the fault.
@@ -334,22 +496,25 @@ class HeldSessions:
                 f"{died}")
 
 
-def held_through(layout: Layout, fault: str, node: str, measure: Callable[[], Outage],
-                 watch_s: float) -> tuple[Outage, HeldSessions]:
+def held_through(layout: Layout, node: str, measure: Callable[[], Outage], watch_s: float
+                 ) -> tuple[Outage, HeldSessions]:
     """Open SESSIONS_PER_NODE held sessions per node through the VIP, then ``measure`` the
     fault on ``node`` (probing for ``watch_s``) while they run."""
     count = SESSIONS_PER_NODE * len(layout.spec.nodes)
+    booted = boot_id(layout, node)
     client = subprocess.Popen(network.in_namespace(layout, *sessions.command(
         str(layout.spec.vip.address), probed_service(layout).port, count,
         SESSIONS_SYNC_S + watch_s)), cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(SESSIONS_SYNC_S)
         outage = measure()
-        output, _ = client.communicate(timeout=watch_s + 60)
+        client.terminate()  # held through the whole watch, which may end before watch_s
+        output, _ = client.communicate(timeout=60)
     finally:
         client.kill()
     header, *results = [json.loads(line) for line in output.splitlines()]
-    lost = [r for r in results if fault in TAKES_NODE_DOWN and r["answer"] == node]
+    down = went_down(layout, node, booted)
+    lost = [r for r in results if down and r["answer"] == node]
     eligible = [r for r in results if r not in lost]
     return outage, HeldSessions(
         eligible=len(eligible), survived=sum(1 for r in eligible if r["alive"]),

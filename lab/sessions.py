@@ -1,7 +1,8 @@
 """Long-lived sessions through the VIP, as an SSH or RDP farm's users hold them: open COUNT
-connections to HOST:PORT, then for SECONDS send a timestamp on each every INTERVAL s, and
-print one JSON line per session: which node answered it, whether it is alive at the end, why
-it died, and its longest stall (how long data sent on it stayed unacknowledged).
+connections to HOST:PORT, then for SECONDS (or until a SIGTERM) send a timestamp on each every
+INTERVAL s, and print one JSON line per session: which node answered it, whether it is alive
+at the end, why it died, and its longest stall (how long data sent on it stayed
+unacknowledged).
 
 A session is alive while what it sends is acknowledged by the real server it was put on. One
 that a director change sends elsewhere is reset (the new director delivers it locally, and
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import signal
 import socket
 import struct
 import sys
@@ -106,8 +108,10 @@ def main() -> None:
     opened = [open_session(args.host, args.port) for _ in range(args.count)]
     sessions = [s for s in opened if s is not None]
     print(json.dumps({"opened": len(sessions), "of": args.count}), flush=True)
+    terminated: list[int] = []  # the watch that needs the sessions may end early
+    signal.signal(signal.SIGTERM, lambda signum, _: terminated.append(signum))
     started = time.monotonic()
-    while (now := time.monotonic()) - started < args.seconds:
+    while not terminated and (now := time.monotonic()) - started < args.seconds:
         for session in sessions:
             session.tick(now, started)
         time.sleep(args.interval)

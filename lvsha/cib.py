@@ -28,3 +28,13 @@ def nvpairs_to_set(current_xml: str, wanted: dict[str, str]) -> dict[str, str]:
         have = {pair.get("name"): pair.get("value")
                 for pair in ET.fromstring(current_xml).iter("nvpair")}
     return {name: value for name, value in wanted.items() if have.get(name) != value}
+
+
+def nvpairs_to_delete(current_xml: str, optional: frozenset[str],
+                      wanted: dict[str, str]) -> list[str]:
+    """Which ``optional`` nvpairs (those lvsha sets for some specs only) a CIB section holds
+    while ``wanted`` no longer has them."""
+    if not current_xml.strip():
+        return []
+    have = {pair.get("name") for pair in ET.fromstring(current_xml).iter("nvpair")}
+    return sorted(name for name in optional if name in have and name not in wanted)

@@ -52,13 +52,15 @@ REAL_SERVER_UNIT = "lvsha-real-server.service"
 RECLAIM_VIP_HOOK = "/etc/network/if-up.d/lvsha-reclaim-vip"
 
 
+# corosync's knet port (its default; corosync.conf sets none).
+COROSYNC_PORT = 5405
 # What the cluster stack itself listens on, on every node: sshd (the deploy's access), pcsd,
-# and corosync's knet (its default port; corosync.conf sets none). A demo real server cannot
-# bind these; a real service on them is the daemon itself (an SSH farm's sshd).
+# and corosync. A demo real server cannot bind these; a real service on them is the daemon
+# itself (an SSH farm's sshd).
 NODE_DAEMON_PORTS: dict[tuple[str, int], str] = {
     ("tcp", 22): "sshd",
     ("tcp", 2224): "pcsd",
-    ("udp", 5405): "corosync",
+    ("udp", COROSYNC_PORT): "corosync",
 }
 
 
@@ -68,6 +70,9 @@ def demo_unit(port: int) -> str:
 
 
 # The keepalived reference
+# Diskless sbd (WatchdogSbd): its settings, and its unit, which corosync's requires once enabled.
+SBD_CONFIG = "/etc/default/sbd"
+SBD_UNIT = "sbd.service"
 # fence_virsh's SSH key to the libvirt host, on every node; root's alone.
 FENCE_VIRSH_KEY = "/etc/lvsha/fence_virsh_key"
 

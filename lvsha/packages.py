@@ -10,6 +10,7 @@ CLUSTER_PACKAGES = (
     "ipvsadm",
     "iputils-arping",  # the lvs agent's demote waits until the new director answers ARP
     "fence-agents",
+    "sbd",  # WatchdogSbd; kept disabled under other fencing
 )
 
 # The demo real server (RealServer.DEMO, the lab's): socat answers each connection.

@@ -182,7 +182,28 @@ class FenceVirsh:
     host: str | None = None
 
 
-Fencing = NoFencing | FenceAgent | FenceVirsh
+@dataclass(frozen=True)
+class WatchdogSbd:
+    """Diskless sbd: every node runs sbd, which feeds the node's watchdog only while the node
+    is healthy and its partition has quorum. A node that hangs, or is cut off, stops feeding it
+    and is reset within ``watchdog_timeout_s``; the others count it fenced once pacemaker's
+    ``stonith-watchdog-timeout`` (twice that) has passed. No fence hardware, but the watchdog
+    must fire when the whole machine is frozen: a hardware one, or a hypervisor's emulated one
+    (qemu's i6300esb, the lab's), not the kernel's softdog. Needs quorum to mean something:
+    3 nodes or more, not two_node.
+    """
+
+    watchdog_timeout_s: int = 5
+    device: PurePosixPath = PurePosixPath("/dev/watchdog")
+
+    @property
+    def stonith_watchdog_timeout_s(self) -> int:
+        """Pacemaker's wait before it counts a lost node as reset: twice the watchdog's, as
+        sbd's and pacemaker's documentation advise (it must exceed it)."""
+        return 2 * self.watchdog_timeout_s
+
+
+Fencing = NoFencing | FenceAgent | FenceVirsh | WatchdogSbd
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from pathlib import PurePosixPath
 from typing import TypeVar
 from urllib.parse import urlparse
 
@@ -20,6 +21,7 @@ from lvsha.spec import (
     Protocol,
     RealServer,
     Service,
+    WatchdogSbd,
 )
 
 # The schedulers of Debian 12's kernel (6.1, ip_vs_*.ko); `twos` only arrived in 6.2.
@@ -33,6 +35,12 @@ IPVS_SCHEDULERS = frozenset(
 # The largest corosync cluster Red Hat and SUSE support; the keepalived reference's VRRP
 # priorities are sized for it.
 MAX_NODES = 32
+# Diskless sbd: a partition must be able to lose quorum. Watchdog timeouts: sbd feeds the
+# watchdog from a loop of about a second, so 1 s leaves a busy node no margin; above a minute a
+# hung director holds the VIP that long (lvsha's judgement, not a limit of sbd's).
+MIN_SBD_NODES = 3
+MIN_WATCHDOG_S = 2
+MAX_WATCHDOG_S = 60
 MIN_TOKEN_MS = 126
 MAX_TOKEN_MS = 30000
 NO_QUORUM_POLICIES = frozenset({"stop", "freeze", "ignore", "demote", "suicide"})
@@ -332,6 +340,9 @@ def _check_fencing(spec: ClusterSpec) -> Iterator[Problem]:
     if isinstance(fencing, FenceAgent):
         yield from _check_fence_agent(fencing)
         return
+    if isinstance(fencing, WatchdogSbd):
+        yield from _check_watchdog_sbd(spec, fencing)
+        return
     if spec.platform is not Platform.LIBVIRT:
         yield Problem("fencing", f"fence_virsh resets VMs on a libvirt host; the {spec.platform}"
                       " platform has none: choose NoFencing(reason=...) there")
@@ -348,6 +359,25 @@ def _check_fencing(spec: ClusterSpec) -> Iterator[Problem]:
     device = render.fence_device(spec)
     assert device is not None
     yield from _check_fence_agent(device)
+
+
+def _check_watchdog_sbd(spec: ClusterSpec, fencing: WatchdogSbd) -> Iterator[Problem]:
+    # Without quorum to lose, a cut-off node would keep feeding its watchdog and its VIP.
+    if spec.two_node is True or len(spec.nodes) < MIN_SBD_NODES:
+        two_node = " and two_node" if spec.two_node is True else ""
+        yield Problem("fencing", f"diskless sbd resets a node when its partition loses quorum; "
+                      f"with {len(spec.nodes)} node(s){two_node} a cut-off node keeps it. Use "
+                      f"{MIN_SBD_NODES} nodes or more, or a fence device (FenceVirsh, FenceAgent)")
+    if not MIN_WATCHDOG_S <= fencing.watchdog_timeout_s <= MAX_WATCHDOG_S:
+        yield Problem("fencing.watchdog_timeout_s", f"{fencing.watchdog_timeout_s!r} s is outside "
+                      f"{MIN_WATCHDOG_S}-{MAX_WATCHDOG_S}: sbd feeds the watchdog about once a "
+                      "second, and a hung director keeps the VIP until the watchdog fires")
+    if fencing.device.parent != PurePosixPath("/dev") or not fencing.device.name:
+        yield Problem("fencing.device", f"{str(fencing.device)!r} is not a device in /dev; "
+                      "the watchdog is /dev/watchdog or /dev/watchdogN")
+    if spec.no_quorum_policy == "ignore":
+        yield Problem("no_quorum_policy", "'ignore' keeps resources running where sbd is about "
+                      "to reset the node for losing quorum; use 'stop' with WatchdogSbd")
 
 
 def _check_fence_agent(device: FenceAgent) -> Iterator[Problem]:

@@ -17,8 +17,9 @@ from pyinfra.operations.util import any_changed
 
 from lvsha import footprint, render
 from lvsha.paths import FILES
+from lvsha.spec import NoFencing
 from ops import secrets
-from pyinfra_deploys import context
+from pyinfra_deploys import context, fencing
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
 
 
@@ -44,19 +45,24 @@ def configure() -> None:
     )
     # Without fencing, a director whose corosync dies would keep the VIP on its NIC and its
     # IPVS table while the others promote a new one: two nodes answer ARP for the VIP, for
-    # good (measured in the lab). corosync's failure now resets the node, so the VIP leaves
+    # good (measured in the lab). corosync's failure then resets the node, so the VIP leaves
     # with it. Not PCMK_fail_fast: it also reset a node while the cluster first formed under
-    # the lab's emulation, and the deploy hung on the lost node.
-    reset_unit = files.put(
-        name=f"Install {footprint.COROSYNC_LOST_UNIT}",
-        src=StringIO(render.corosync_lost_unit()),
-        dest=footprint.unit_file(footprint.COROSYNC_LOST_UNIT), mode="644",
-    )
-    on_failure = files.put(
-        name="Reset the node when corosync fails (OnFailure drop-in)",
-        src=StringIO(render.corosync_lost_drop_in()),
-        dest=footprint.drop_in(footprint.COROSYNC_UNIT), mode="644",
-    )
+    # the lab's emulation, and the deploy hung on the lost node. With fencing the cluster
+    # deals with such a node (the lab measured sbd resetting it 7-18 s after corosync was
+    # killed, without this unit): one mechanism per fault, so the unit goes.
+    if isinstance(spec.fencing, NoFencing):
+        reset_unit = files.put(name=f"Install {footprint.COROSYNC_LOST_UNIT}",
+                               src=StringIO(render.corosync_lost_unit()),
+                               dest=footprint.unit_file(footprint.COROSYNC_LOST_UNIT), mode="644")
+        on_failure = files.put(name="Reset the node when corosync fails (OnFailure drop-in)",
+                               src=StringIO(render.corosync_lost_drop_in()),
+                               dest=footprint.drop_in(footprint.COROSYNC_UNIT), mode="644")
+    else:
+        reset_unit = files.file(name=f"Remove {footprint.COROSYNC_LOST_UNIT} (fencing resets)",
+                                path=footprint.unit_file(footprint.COROSYNC_LOST_UNIT),
+                                present=False)
+        on_failure = files.file(name="Remove corosync's OnFailure drop-in (fencing resets)",
+                                path=footprint.drop_in(footprint.COROSYNC_UNIT), present=False)
     perlio = files.put(
         name="Start ldirectord in one perl process (PERLIO for pacemaker's agents)",
         src=str(FILES / "systemd" / "pacemaker-ldirectord.conf"),
@@ -64,19 +70,29 @@ def configure() -> None:
     )
     systemd.daemon_reload(name="Reload systemd units",
                           _if=any_changed(reset_unit, on_failure, perlio))
-    changed, pacemaker_changed = any_changed(authkey, conf), any_changed(authkey, conf, perlio)
-    for service, restart_if in (("corosync", changed), ("pacemaker", pacemaker_changed)):
-        systemd.service(name=f"Start and enable {service}", service=service, running=True,
-                        enabled=True)
-        if not first_setup:
-            systemd.service(name=f"Restart {service} for the new config", service=service,
-                            restarted=True, _if=restart_if)
+    watchdog = fencing.sbd(spec)
+    changed = any_changed(authkey, conf, *watchdog)
     files.put(name=f"Install {footprint.WAIT_CLUSTER}",
               src=str(FILES / "bin" / "lvsha-wait-cluster"), dest=footprint.WAIT_CLUSTER,
               user="root", group="root", mode="755")
-    server.shell(name=f"Wait for quorum and a DC (at most {footprint.QUORUM_WAIT_S} s)",
-                 commands=[f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S}"],
-                 _if=pacemaker_changed)
+    for service in ("corosync", "pacemaker"):
+        systemd.service(name=f"Start and enable {service}", service=service, running=True,
+                        enabled=True)
+    if not first_setup:
+        # One node at a time, each back in the cluster before the next, pacemaker stopped
+        # before corosync: restarting corosync on every node at once stopped every resource,
+        # and with sbd it reset all three lab nodes (measured).
+        rejoin = f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S} member"
+        server.shell(name="Restart corosync and pacemaker for the new config, node by node",
+                     commands=["systemctl stop pacemaker", "systemctl restart corosync",
+                               "systemctl start pacemaker", rejoin],
+                     _serial=True, _if=changed)
+        server.shell(name="Restart pacemaker for the new config, node by node",
+                     commands=["systemctl restart pacemaker", rejoin], _serial=True,
+                     _if=lambda: perlio.did_change() and not changed())
+    else:
+        server.shell(name=f"Wait for quorum and a DC (at most {footprint.QUORUM_WAIT_S} s)",
+                     commands=[f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S}"])
 
 
 @deploy("Set the hacluster password")

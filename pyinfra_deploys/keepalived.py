@@ -25,6 +25,8 @@ def reference() -> None:
     for service in ("pacemaker", "corosync"):
         systemd.service(name=f"Stop and disable {service}: keepalived owns the VIP here",
                         service=service, running=False, enabled=False)
+    # corosync's stop stopped sbd (PartOf), and its unit refuses a manual stop.
+    systemd.service(name="Disable sbd", service=footprint.SBD_UNIT, running=None, enabled=False)
     files.put(name=f"Install {footprint.KEEPALIVED_ROLE_SCRIPT}",
               src=str(FILES / "bin" / "lvsha-keepalived-role"),
               dest=footprint.KEEPALIVED_ROLE_SCRIPT, user="root", group="root", mode="755")

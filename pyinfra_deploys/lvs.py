@@ -104,6 +104,9 @@ def cluster_configuration() -> None:
             server.shell(name=f"Set {scope} {name}={value}",
                          commands=[f"crm_attribute --type {scope} --name {name} "
                                    f"--update {value}"])
+        for name in cib.nvpairs_to_delete(current, render.OPTIONAL_PROPERTIES, wanted):
+            server.shell(name=f"Delete {scope} {name} (this spec sets none)",
+                         commands=[f"crm_attribute --type {scope} --name {name} --delete"])
     rendered = render.cib_configuration(spec)
     # Resources before constraints: a constraint may only name resources that exist.
     for scope in ("resources", "constraints", "alerts"):

@@ -119,6 +119,52 @@ def test_promoted_holds_vip_on_nic_and_fails_when_link_drops(namespace: str) -> 
     assert agent(namespace, "stop").returncode == SUCCESS
 
 
+# Counts the ARP frames whose sender is the VIP seen on an interface for a while (run in the
+# namespace): gratuitous ARPs announce the sender's own address.
+COUNT_ANNOUNCEMENTS = """
+import socket, sys, time
+raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+raw.bind((sys.argv[1], 0))
+raw.settimeout(0.2)
+seen, until = 0, time.monotonic() + float(sys.argv[3])
+while time.monotonic() < until:
+    try:
+        frame = raw.recv(128)
+    except TimeoutError:
+        continue
+    seen += socket.inet_ntoa(frame[28:32]) == sys.argv[2]
+print(seen)
+"""
+
+
+def announcements_during(namespace: str, action: Callable[[], object], seconds: float) -> int:
+    """How many ARP announcements of the VIP the other nodes (PEER) see while ``action`` runs
+    and ``seconds`` after it starts."""
+    listener = subprocess.Popen(["ip", "netns", "exec", namespace, "python3", "-c",
+                                 COUNT_ANNOUNCEMENTS, PEER, VIP, str(seconds)],
+                                stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    action()
+    output, _ = listener.communicate(timeout=seconds + 10)
+    return int(output)
+
+
+@pytest.mark.parametrize("refresh", ["0", "1"])
+def test_the_directors_monitor_announces_the_vip_again(namespace: str, refresh: str) -> None:
+    """IPaddr2's arp_count_refresh: clients that a resumed hung old director pointed at its
+    own MAC are sent back by the next monitor."""
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    time.sleep(2)  # promote's own announcements are over (5 x 200 ms)
+
+    def recurring_monitor() -> None:
+        assert agent(namespace, "monitor", OCF_RESKEY_CRM_meta_interval="5000",
+                     OCF_RESKEY_arp_count_refresh=refresh).returncode == RUNNING_PROMOTED
+    # send_arp announces with a request and a reply each time.
+    assert announcements_during(namespace, recurring_monitor, 4) == 2 * int(refresh)
+    assert agent(namespace, "stop").returncode == SUCCESS
+
+
 def test_validate_rejects_bad_prefix(namespace: str) -> None:
     env_agent = subprocess.run(
         ["ip", "netns", "exec", namespace, str(AGENT), "validate-all"],
@@ -289,6 +335,20 @@ def test_a_flushed_vip_not_taken_back_serves_from_lo_until_it_may_be(namespace: 
     sh(namespace, "ip", "addr", "del", f"{VIP}/32", "dev", PEER)
     assert agent(namespace, "monitor", **recurring).returncode == RUNNING_PROMOTED
     assert (vip_on_nic(namespace), vip_on_lo(namespace)) == (True, False)
+
+
+def test_a_demote_without_quorum_leaves_the_vip_nowhere(namespace: str) -> None:
+    """A partition without quorum stops everything: the director's VIP must leave its NIC
+    without landing on lo, where this node would answer (and reset) every session once
+    ldirectord's table is gone."""
+    assert agent(namespace, "start").returncode == SUCCESS
+    assert agent(namespace, "promote").returncode == SUCCESS
+    result = agent(namespace, "demote", FAKE_QUORUM="0")
+    assert result.returncode == SUCCESS and "no quorum here" in result.stderr
+    assert (vip_on_nic(namespace), vip_on_lo(namespace)) == (False, False)
+    assert sync_daemons(namespace) == set()
+    assert list(ipvs_state(namespace).glob("lvs-handover-*")) == []  # nothing to hand over
+    assert agent(namespace, "stop").returncode == SUCCESS
 
 
 def test_the_ifup_hook_gives_the_director_its_vip_back(namespace: str, tmp_path: Path) -> None:

@@ -27,6 +27,20 @@ def test_only_missing_or_different_nvpairs_are_set() -> None:
                '<nvpair id="a" name="stonith-enabled" value="false"/>'
                '<nvpair id="b" name="no-quorum-policy" value="ignore"/>'
                '</cluster_property_set></crm_config>')
-    wanted = render.cluster_properties(LAB)
+    wanted = {"stonith-enabled": "false", "no-quorum-policy": "stop"}
     assert cib.nvpairs_to_set(current, wanted) == {"no-quorum-policy": "stop"}
     assert cib.nvpairs_to_set("", wanted) == wanted
+
+
+def test_a_property_only_some_specs_set_is_deleted_where_the_spec_has_none() -> None:
+    current = ('<crm_config><cluster_property_set id="cib-bootstrap-options">'
+               '<nvpair id="a" name="stonith-watchdog-timeout" value="10"/>'
+               '<nvpair id="b" name="maintenance-mode" value="true"/>'
+               '</cluster_property_set></crm_config>')
+    assert "stonith-watchdog-timeout" in render.cluster_properties(LAB)  # sbd fences the lab
+    assert cib.nvpairs_to_delete(current, render.OPTIONAL_PROPERTIES,
+                                 render.cluster_properties(LAB)) == []
+    # Not an operator's own properties (maintenance-mode): only those lvsha may set.
+    assert cib.nvpairs_to_delete(current, render.OPTIONAL_PROPERTIES,
+                                 {"stonith-enabled": "false"}) == ["stonith-watchdog-timeout"]
+    assert cib.nvpairs_to_delete("", render.OPTIONAL_PROPERTIES, {}) == []

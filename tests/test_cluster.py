@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -195,6 +196,37 @@ def test_only_pacemakers_ldirectord_runs(cluster_deploys: labtools.Deploys) -> N
     assert cluster.ldirectord_problems(LAYOUT) == []
     for node in SPEC.nodes:
         assert ssh(node.name, f"systemctl is-enabled {PACKAGED} || true").strip() == "masked"
+
+
+def planned_without_quorum(node: str) -> dict[str, set[str]]:
+    """Pacemaker's plan (crm_simulate on the live CIB) if the cluster lost quorum: each action
+    ("operation_key@node", or a clone's pseudo action) with the actions it waits for."""
+    graph = ET.fromstring(ssh(node, "sudo sh -ec 'dir=$(mktemp -d); cibadmin -Q | sed "
+                              "\"s/have-quorum=.1./have-quorum=\\\"0\\\"/\" > $dir/cib.xml; "
+                              "crm_simulate -x $dir/cib.xml -S -G $dir/graph.xml >/dev/null; "
+                              "cat $dir/graph.xml; rm -r $dir'"))
+    names = {action.get("id"): "@".join(filter(None, (action.get("operation_key"),
+                                                      action.get("on_node"))))
+             for action in graph.iter() if action.get("operation_key")}
+    return {names[synapse[0][0].get("id")]: {names[t.get("id")] for t in synapse.iterfind(
+        "./inputs/trigger/*")} for synapse in graph.iterfind("synapse")}
+
+
+def waits_for(plan: dict[str, set[str]], action: str, earlier: str) -> bool:
+    inputs = plan[action]
+    return earlier in inputs or any(waits_for(plan, i, earlier) for i in inputs)
+
+
+def test_without_quorum_the_director_gives_up_its_vip_before_its_table(
+        cluster_deploys: labtools.Deploys) -> None:
+    """A partition without quorum stops everything. If ldirectord's table went first, the
+    director would deliver the VIP's sessions locally, a reset each (a director cut off from
+    the cluster did, in the lab): its lvs demote must come first."""
+    director = settled_state().promoted[0]
+    plan = planned_without_quorum(director)
+    stop = f"{footprint.LDIRECTORD.id}_stop_0@{director}"
+    assert stop in plan, plan
+    assert waits_for(plan, stop, f"{footprint.LVS.id}_demote_0@{director}"), plan
 
 
 def pacemakers_ldirectord(node: str) -> list[int]:

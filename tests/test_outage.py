@@ -1,6 +1,15 @@
-"""The fault harness's arithmetic: what a client's probe results say about an outage."""
+"""The fault harness's arithmetic: what a client's probe results say about an outage, and the
+budgets a fault gets from the spec's timing and fencing."""
 
+from dataclasses import replace
+
+import pytest
+
+from lab import faults
 from lab.faults import outage
+from lab.layout import Layout
+from lvsha import environments
+from lvsha.spec import Fencing, NoFencing, WatchdogSbd
 
 
 def result(t: float, answer: str | None, error: str | None = None) -> dict[str, object]:
@@ -33,3 +42,34 @@ def test_failures_before_the_fault_do_not_count() -> None:
     results = [result(0.0, None, "connect timeout")] + [
         result(1.0 + i * 0.2, "a") for i in range(6)]
     assert outage(results, fault_at_s=0.5).failed == 0
+
+
+def lab_with(fencing: Fencing) -> Layout:
+    return Layout(replace(environments.load("lab"), fencing=fencing))
+
+
+@pytest.mark.parametrize("fault", ["kill-vm", "nic-down", "kill-corosync", "hung-director",
+                                   "director-cut-off"])
+def test_losing_the_director_is_budgeted_its_fencing_wait(fault: str) -> None:
+    """Survivors recover a lost node's resources only once it counts as fenced: with watchdog
+    sbd, after stonith-watchdog-timeout."""
+    sbd = WatchdogSbd(watchdog_timeout_s=10)
+    fenced = faults.budget(lab_with(sbd), fault)
+    unfenced = faults.budget(lab_with(NoFencing(reason="test")), fault)
+    assert fenced.downtime_s == pytest.approx(unfenced.downtime_s + 20)
+    assert fenced.disturbed_s >= fenced.downtime_s + faults.TAIL_S
+
+
+def test_every_fault_has_a_budget_and_a_hang_is_watched_past_its_resume() -> None:
+    layout = lab_with(WatchdogSbd(watchdog_timeout_s=10))
+    for fault in faults.FAULTS:
+        assert faults.watch_seconds(layout, fault) > faults.budget(layout, fault).disturbed_s
+    for fault in ("hung-director", "hung-real-server"):
+        assert faults.watch_seconds(layout, fault) >= faults.HANG_S + faults.AFTER_RESUME_S
+
+
+def test_only_a_resumed_nodes_replies_to_its_queue_are_not_split_brain() -> None:
+    seen = replace(outage([result(0.0, "a")], fault_at_s=0.0), two_holders=(
+        (faults.HANG_S - 0.5, ("lab1", "lab2")), (faults.HANG_S + 4.0, ("lab1", "lab2"))))
+    assert faults.split_brain("hung-director", seen) == ((faults.HANG_S + 4.0, ("lab1", "lab2")),)
+    assert faults.split_brain("director-cut-off", seen) == seen.two_holders

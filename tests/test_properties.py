@@ -43,6 +43,7 @@ from lvsha.spec import (
     SshAccess,
     Vip,
     VmShape,
+    WatchdogSbd,
 )
 from lvsha.validate import SpecError
 
@@ -85,16 +86,22 @@ def fencings(draw: st.DrawFn) -> Fencing:
                   identity_file=st.just(PurePosixPath("secrets/gen/fence")),
                   host=st.none() | st.just("kvm1.example.net")),
         st.just(FenceAgent("fence_ipmilan", (("ip", "192.0.2.9"), ("username", "admin"),
-                                             ("password_script", "/usr/local/sbin/bmc"))))))
+                                             ("password_script", "/usr/local/sbin/bmc")))),
+        st.builds(WatchdogSbd, watchdog_timeout_s=st.integers(validate.MIN_WATCHDOG_S,
+                                                              validate.MAX_WATCHDOG_S),
+                  device=st.sampled_from([PurePosixPath("/dev/watchdog"),
+                                          PurePosixPath("/dev/watchdog1")]))))
 
 
 @st.composite
 def specs(draw: st.DrawFn) -> ClusterSpec:
-    count = draw(st.integers(2, validate.MAX_NODES))
+    fencing = draw(fencings())
+    # Diskless sbd needs a partition that can lose quorum (a rule of its own, tested apart).
+    sbd = isinstance(fencing, WatchdogSbd)
+    count = draw(st.integers(validate.MIN_SBD_NODES if sbd else 2, validate.MAX_NODES))
     second, third = draw(st.integers(0, 255)), draw(st.integers(0, 255))
     network = IPv4Network(f"10.{second}.{third}.0/24")
     names = draw(st.lists(labels, min_size=count, max_size=count, unique=True))
-    fencing = draw(fencings())
     platform = (Platform.LIBVIRT if isinstance(fencing, FenceVirsh)
                 else draw(st.sampled_from(Platform)))
     return ClusterSpec(
@@ -116,7 +123,7 @@ def specs(draw: st.DrawFn) -> ClusterSpec:
         # 'suicide' fences: valid only with fencing (a rule of its own, mutated below).
         no_quorum_policy=draw(st.sampled_from(sorted(
             validate.NO_QUORUM_POLICIES - ({"suicide"} if isinstance(fencing, NoFencing)
-                                           else set())))),
+                                           else {"ignore"} if sbd else set())))),
     )
 
 

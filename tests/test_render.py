@@ -20,21 +20,28 @@ from lvsha.spec import (
     FenceAgent,
     FenceVirsh,
     HttpCheck,
+    NoFencing,
     Protocol,
     Service,
+    WatchdogSbd,
 )
 
 LAB = environments.load("lab")
 PROD = environments.load("prod")
-# Every kind of fencing a spec can choose: none (lab), fence_virsh (prod), any other agent.
+# Every kind of fencing a spec can choose: none, fence_virsh (prod), any other agent, diskless
+# sbd (the lab).
 FENCINGS = {
-    "no-fencing": LAB,
+    "no-fencing": dataclasses.replace(LAB, fencing=NoFencing(reason="disposable VMs")),
     "fence_virsh": PROD,
     "fence_ipmilan": dataclasses.replace(PROD, fencing=FenceAgent("fence_ipmilan", (
         ("ip", "192.168.122.5"), ("username", "admin"),
         ("password_script", "/usr/local/sbin/bmc-password"), ("lanplus", "1"),
         ("pcmk_host_list", "node1 node2 node3")))),
+    "watchdog-sbd": dataclasses.replace(LAB, fencing=WatchdogSbd(watchdog_timeout_s=7)),
 }
+# Two nodes cannot fence with diskless sbd (the lab's): nothing to lose quorum.
+TWO_NODES = dataclasses.replace(LAB, two_node=True, nodes=LAB.nodes[:2],
+                                fencing=NoFencing(reason="two disposable VMs"))
 RICH = dataclasses.replace(LAB, services=(
     Service(name="ssh", port=22, persistence_timeout=600, check_interval=5, check_timeout=2),
     Service(name="rdp", port=3389, scheduler="wlc", quiescent=False,
@@ -104,13 +111,15 @@ def test_cib_resources_follow_the_spec() -> None:
     assert {n.get("name"): n.get("value") for n in
             ldirectord.iterfind("./meta_attributes/nvpair")} == {"interleave": "true"}
     [colocation] = cib.findall("./constraints/rsc_colocation")
-    [order] = cib.findall("./constraints/rsc_order")
     assert (colocation.get("rsc"), colocation.get("with-rsc"), colocation.get("with-rsc-role"),
             colocation.get("score")) == (footprint.LDIRECTORD_CLONE, footprint.LVS_CLONE, None,
                                          "INFINITY")
-    assert (order.get("first"), order.get("first-action"), order.get("then"),
-            order.get("then-action"), order.get("kind")) == \
-        (footprint.LVS_CLONE, "start", footprint.LDIRECTORD_CLONE, "start", "Optional")
+    # Started after lvs; and where both stop, stopped after the director's demote.
+    assert [(order.get("first"), order.get("first-action"), order.get("then"),
+             order.get("then-action"), order.get("kind"), order.get("symmetrical"))
+            for order in cib.iterfind("./constraints/rsc_order")] == [
+        (footprint.LVS_CLONE, "start", footprint.LDIRECTORD_CLONE, "start", "Optional", None),
+        (footprint.LVS_CLONE, "demote", footprint.LDIRECTORD_CLONE, "stop", "Optional", "false")]
 
 
 def test_every_node_syncs_connections_and_only_the_backup_daemon_keeps_tables_quiet() -> None:
@@ -121,9 +130,13 @@ def test_every_node_syncs_connections_and_only_the_backup_daemon_keeps_tables_qu
 
 
 def test_stonith_off_only_when_the_spec_says_so() -> None:
-    assert render.cluster_properties(LAB) == {"stonith-enabled": "false",
-                                              "no-quorum-policy": "stop"}
-    assert render.cluster_properties(PROD)["stonith-enabled"] == "true"
+    assert render.cluster_properties(FENCINGS["no-fencing"]) == {"stonith-enabled": "false",
+                                                                 "no-quorum-policy": "stop"}
+    for fenced in (PROD, LAB):
+        # A node told of its own fencing reboots rather than keep its resources.
+        assert {name: render.cluster_properties(fenced)[name] for name in (
+            "stonith-enabled", "fence-reaction")} == {"stonith-enabled": "true",
+                                                      "fence-reaction": "panic"}
     assert render.resource_defaults(LAB) == {"resource-stickiness": "100"}
 
 
@@ -159,7 +172,7 @@ def test_fence_virsh_resets_each_node_s_own_vm_with_the_deployed_key() -> None:
 
 @pytest.mark.parametrize("two_node", [False, True])
 def test_corosync_conf_carries_the_spec(two_node: bool) -> None:
-    spec = dataclasses.replace(LAB, two_node=True, nodes=LAB.nodes[:2]) if two_node else LAB
+    spec = TWO_NODES if two_node else LAB
     conf = corosync_parser.parse(render.corosync_conf(spec))
     totem = conf["totem"]
     assert totem["cluster_name"] == spec.name and totem["transport"] == "knet"
@@ -174,7 +187,7 @@ def test_corosync_conf_carries_the_spec(two_node: bool) -> None:
 
 @pytest.mark.parametrize("two_node", [False, True])
 def test_corosync_itself_accepts_the_conf(two_node: bool, tmp_path: Path) -> None:
-    spec = dataclasses.replace(LAB, two_node=True, nodes=LAB.nodes[:2]) if two_node else LAB
+    spec = TWO_NODES if two_node else LAB
     result = toolchecks.corosync_test(spec, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -190,10 +203,10 @@ def test_corosync_refuses_a_token_under_the_spec_s_minimum(tmp_path: Path) -> No
     assert refused.returncode != 0 and "Not appropriate token" in refused.stderr
 
 
-# The environments cover no fencing (lab) and fence_virsh (prod); fence_ipmilan adds the rest.
+# The environments cover sbd (lab) and fence_virsh (prod); the others add the rest.
 @pytest.mark.parametrize("spec", [*(environments.load(env) for env in environments.NAMES),
-                                  FENCINGS["fence_ipmilan"]],
-                         ids=[*environments.NAMES, "fence_ipmilan"])
+                                  FENCINGS["fence_ipmilan"], FENCINGS["no-fencing"]],
+                         ids=[*environments.NAMES, "fence_ipmilan", "no-fencing"])
 def test_pacemaker_accepts_the_cib(spec: ClusterSpec, tmp_path: Path) -> None:
     """crm_verify checks the rendered sections against pacemaker's own schema and IDREFs,
     for each environment and each kind of fencing."""
@@ -201,6 +214,21 @@ def test_pacemaker_accepts_the_cib(spec: ClusterSpec, tmp_path: Path) -> None:
         pytest.skip("crm_verify (pacemaker-cli-utils) is not installed")
     result = toolchecks.crm_verify(spec, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_watchdog_sbd_renders_diskless_sbd_and_pacemaker_waits_twice_its_timeout() -> None:
+    spec = FENCINGS["watchdog-sbd"]
+    assert isinstance(spec.fencing, WatchdogSbd)
+    settings = dict(line.split("=", 1) for line in render.sbd_config(spec.fencing).splitlines()
+                    if line and not line.startswith("#"))
+    # No SBD_DEVICE: diskless, the watchdog alone resets the node.
+    assert settings == {"SBD_PACEMAKER": "yes", "SBD_WATCHDOG_DEV": "/dev/watchdog",
+                        "SBD_SYNC_RESOURCE_STARTUP": "yes",
+                        "SBD_WATCHDOG_TIMEOUT": "7"}
+    properties = render.cluster_properties(spec)
+    assert (properties["stonith-enabled"], properties["stonith-watchdog-timeout"]) == \
+        ("true", "14")
+    assert "stonith-watchdog-timeout" not in render.cluster_properties(PROD)
 
 
 def unit_directives(text: str) -> dict[str, list[str]]:

@@ -29,6 +29,7 @@ from lvsha.spec import (
     SshAccess,
     Vip,
     VmShape,
+    WatchdogSbd,
 )
 from lvsha.validate import SpecError
 
@@ -161,6 +162,15 @@ BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
      "fencing.identity_file", "public key"),
     ("fence host", with_(fencing=FenceVirsh("fence", PurePosixPath("k"), host="a host")),
      "fencing.host", "not a host name"),
+    ("sbd on two nodes", lambda spec: with_(nodes=spec.nodes[:2], two_node=True,
+                                            fencing=WatchdogSbd())(spec),
+     "fencing", "Use 3 nodes or more, or a fence device"),
+    ("sbd watchdog timeout", with_(fencing=WatchdogSbd(watchdog_timeout_s=1)),
+     "fencing.watchdog_timeout_s", "outside 2-60"),
+    ("sbd device", with_(fencing=WatchdogSbd(device=PurePosixPath("/tmp/watchdog"))),
+     "fencing.device", "not a device in /dev"),
+    ("sbd ignoring quorum", with_(fencing=WatchdogSbd(), no_quorum_policy="ignore"),
+     "no_quorum_policy", "use 'stop' with WatchdogSbd"),
     ("memory too low", with_(vm=VmShape(memory_mib=256)), "vm.memory_mib", "512 MiB"),
     ("image URL scheme", with_(vm=VmShape(image_url="ftp://x/debian.qcow2")), "vm.image_url",
      "http(s)://"),
@@ -219,7 +229,8 @@ def test_a_changed_network_names_every_address_left_outside_it() -> None:
 
 
 def test_two_nodes_allowed_with_flag() -> None:
-    spec = dataclasses.replace(LAB, nodes=LAB.nodes[:2], two_node=True)
+    spec = dataclasses.replace(LAB, nodes=LAB.nodes[:2], two_node=True,
+                               fencing=NoFencing(reason="two disposable VMs"))
     assert len(spec.nodes) == 2
 
 
@@ -289,7 +300,8 @@ MISTYPED: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
     ("gateway as text", with_(network=Network(NET, "10.77.0.1")),  # type: ignore[arg-type]
      "network.gateway", 'expected IPv4Address("a.b.c.d"), got str'),
     ("fencing as text", with_(fencing="none"), "fencing",
-     "expected NoFencing(…) or FenceAgent(…) or FenceVirsh(…), got str 'none'"),
+     "expected NoFencing(…) or FenceAgent(…) or FenceVirsh(…) or WatchdogSbd(…), got str "
+     "'none'"),
     ("timeout or None", with_service(persistence_timeout="300"),
      "services[1].persistence_timeout", "expected a whole number or None, got str"),
     ("one service bare", with_(services=Service("web", 8080)), "services",

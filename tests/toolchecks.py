@@ -10,7 +10,7 @@ from pathlib import Path
 from lvsha import keepalived, render
 from lvsha.cloudinit import seed
 from lvsha.paths import REPO
-from lvsha.spec import ClusterSpec, Node
+from lvsha.spec import ClusterSpec, Node, WatchdogSbd
 
 # Debian 12's cloud-init (what the nodes run), unpacked by scripts/setup.sh.
 CLOUD_INIT = REPO / ".setup" / "cloud-init" / "usr" / "lib" / "python3" / "dist-packages"
@@ -39,6 +39,11 @@ def crm_verify(spec: ClusterSpec, directory: Path) -> subprocess.CompletedProces
     properties = ET.SubElement(crm_config, "cluster_property_set", id="props")
     for name, value in render.cluster_properties(spec).items():
         ET.SubElement(properties, "nvpair", id=f"props-{name}", name=name, value=value)
+    if isinstance(spec.fencing, WatchdogSbd):
+        # What pacemaker's controller writes once it finds sbd running on the node: the
+        # watchdog counts as the fence device (without it, crm_verify says none is defined).
+        ET.SubElement(properties, "nvpair", id="props-have-watchdog", name="have-watchdog",
+                      value="true")
     configuration.insert(0, crm_config)
     cib = ET.Element("cib", {"validate-with": "pacemaker-3.9", "epoch": "1",
                              "num_updates": "0", "admin_epoch": "0"})

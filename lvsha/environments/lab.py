@@ -7,13 +7,13 @@ from lvsha.spec import (
                         ClusterSpec,
                         Network,
                         Node,
-                        NoFencing,
                         Platform,
                         RealServer,
                         Service,
                         SshAccess,
                         Vip,
                         VmShape,
+                        WatchdogSbd,
 )
 
 # Only ever routed inside the lab's own network namespace (see lab/).
@@ -30,7 +30,8 @@ SPEC = ClusterSpec(
     nic="eth0",
     services=(Service(name="http", port=80, real_server=RealServer.DEMO),),
     ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/lab/id_ed25519")),
-    fencing=NoFencing(reason="lab VMs are disposable; there is no fence device"),
+    # qemu's emulated i6300esb on every VM (lab/vm.py).
+    fencing=WatchdogSbd(watchdog_timeout_s=10),
     platform=Platform.LAB,
     vm=VmShape(memory_mib=768),
     secrets_dir=PurePosixPath("secrets/lab"),
