@@ -54,15 +54,16 @@ def lvsha_run(fault: str, node: str) -> Run:
     measure = partial(faults.measure, LAYOUT, fault, node)
     if fault not in faults.SESSION_FAULTS:
         return measure(), None
-    return faults.held_through(LAYOUT, node, measure,
-                               faults.watch_seconds(LAYOUT, fault))
+    return faults.held_through(LAYOUT, node, measure, faults.watch_seconds(LAYOUT, fault),
+                               faults.boot_id(LAYOUT, node))
 
 
 def reference_run(fault: str, node: str) -> Run:
     measure = partial(reference.measure, LAYOUT, fault, node)
     if fault not in faults.SESSION_FAULTS:
         return measure(), None
-    return faults.held_through(LAYOUT, node, measure, reference.WATCH_S)
+    return faults.held_through(LAYOUT, node, measure, reference.WATCH_S,
+                               faults.boot_id(LAYOUT, node))
 
 
 def spread(results: list[Run]) -> str:

@@ -57,17 +57,20 @@ class Outage:
 
 
 def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
+    """Downtime and disturbance both end where a gap of failures does: at the next answered
+    probe (a failed probe may have waited out its connect timeout first), or a probe
+    interval after the last one."""
     after = [r for r in results if r["t"] >= fault_at_s]
     longest, gap_start, last_failure = 0.0, None, fault_at_s
     for result in after:
         if result["answer"] is None:
             gap_start = result["t"] if gap_start is None else gap_start
-            last_failure = result["t"] + PROBE_INTERVAL_S
         elif gap_start is not None:
             longest = max(longest, result["t"] - gap_start)
-            gap_start = None
+            gap_start, last_failure = None, result["t"]
     if gap_start is not None:
-        longest = max(longest, after[-1]["t"] - gap_start + PROBE_INTERVAL_S)
+        last_failure = after[-1]["t"] + PROBE_INTERVAL_S
+        longest = max(longest, last_failure - gap_start)
     failures = tuple((round(r["t"] - fault_at_s, 1), str(r["error"]))
                      for r in after if r["answer"] is None)
     return Outage(downtime_s=round(longest, 2),
@@ -301,7 +304,8 @@ def recover(layout: Layout, fault: str, broken: str,
     """Bring the broken node back and clear failure history (also what is recorded after the
     fault's test, while the cluster settles; each cleanup is reported), so the next fault
     starts clean; the healthy cluster's state."""
-    if fault in POWER_CYCLE:
+    if fault in POWER_CYCLE and not reachable(layout, broken):
+        # (sbd may have reset a node whose NIC went down, and it came back by itself)
         vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-corosync":
         # The node is reset (by sbd; without fencing, by lvsha-corosync-lost.service): wait
@@ -327,18 +331,22 @@ def ldirectord_restarted(layout: Layout, node: str) -> bool:
     return cluster.ldirectord_problems(layout) == []
 
 
+def witness(layout: Layout, node: str) -> str:
+    """A node to ask about the cluster while ``node`` is broken."""
+    return next(n.name for n in layout.spec.nodes if n.name != node)
+
+
 def moved_away(layout: Layout, node: str) -> bool:
     """Another node is the director, and the only reachable one holding the VIP (after a
     director fault: a lost old director that still held it has been reset)."""
-    witness = next(n.name for n in layout.spec.nodes if n.name != node)
-    promoted = list(cluster.state(layout, witness).promoted)
+    promoted = list(cluster.state(layout, witness(layout, node)).promoted)
     return promoted != [node] and len(promoted) == 1 and cluster.vip_holders(layout) == promoted
 
 
 def quiesced(layout: Layout, node: str) -> bool:
     """The director has taken ``node`` out of the probed service (weight 0)."""
-    witness = next(n.name for n in layout.spec.nodes if n.name != node)
-    directors, port = cluster.state(layout, witness).promoted, probed_service(layout).port
+    directors = cluster.state(layout, witness(layout, node)).promoted
+    port = probed_service(layout).port
     if len(directors) != 1:
         return False
     table = cluster.ipvs_table(layout, directors[0]).get(f"{layout.spec.vip.address}:{port}", {})
@@ -454,6 +462,14 @@ def wait_until(condition: Callable[[], bool], prober: subprocess.Popen[str]) -> 
     return False
 
 
+def reachable(layout: Layout, node: str) -> bool:
+    try:
+        boot_id(layout, node)
+    except (subprocess.SubprocessError, RuntimeError):
+        return False
+    return True
+
+
 def went_down(layout: Layout, node: str, booted: str) -> bool:
     """Whether the node is down, or has booted since ``booted`` was its boot id: sessions on
     it die with it, by nature."""
@@ -496,12 +512,12 @@ class HeldSessions:
                 f"{died}")
 
 
-def held_through(layout: Layout, node: str, measure: Callable[[], Outage], watch_s: float
-                 ) -> tuple[Outage, HeldSessions]:
+def held_through(layout: Layout, node: str, measure: Callable[[], Outage], watch_s: float,
+                 booted: str) -> tuple[Outage, HeldSessions]:
     """Open SESSIONS_PER_NODE held sessions per node through the VIP, then ``measure`` the
-    fault on ``node`` (probing for ``watch_s``) while they run."""
+    fault on ``node`` (probing for ``watch_s``) while they run; ``booted``, the node's boot
+    id before the fault, tells whether its own sessions died with it."""
     count = SESSIONS_PER_NODE * len(layout.spec.nodes)
-    booted = boot_id(layout, node)
     client = subprocess.Popen(network.in_namespace(layout, *sessions.command(
         str(layout.spec.vip.address), probed_service(layout).port, count,
         SESSIONS_SYNC_S + watch_s)), cwd=REPO, stdout=subprocess.PIPE, text=True)

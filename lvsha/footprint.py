@@ -49,6 +49,17 @@ PACEMAKER_CGROUP_SUFFIX = f"/{PACEMAKER_UNIT}"
 IPVS_MODULES_LOAD = "/etc/modules-load.d/lvsha-ipvs.conf"
 IPVS_SYSCTL_CONF = "/etc/sysctl.d/60-lvsha-ipvs.conf"
 REAL_SERVER_UNIT = "lvsha-real-server.service"
+# The boot unit's guard: no TCP reset from the VIP for BOOT_GUARD_S after it runs. A VM reset
+# by its watchdog keeps its host's tap device, and the frames queued there for it while it was
+# down (sent to it as the director, for every session) are handed to it when its NIC comes up:
+# with the VIP already on lo it answered each with a reset, which ended live sessions on the
+# other nodes (lab, 2026-11-28, kill-pacemaker and kill-corosync on the director). Measured
+# under emulation: the NIC came up 11 s after the unit ran, and the queued frames were answered
+# within 25 ms of that; 120 s leaves a slow boot ten times that. Meanwhile a session the reboot
+# ended learns so at its first retransmission after the window instead of at once.
+BOOT_GUARD_NFT = "/etc/lvsha/boot-guard.nft"
+BOOT_GUARD_TABLE = "lvsha_boot"
+BOOT_GUARD_S = 120
 RECLAIM_VIP_HOOK = "/etc/network/if-up.d/lvsha-reclaim-vip"
 
 

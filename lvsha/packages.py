@@ -11,6 +11,7 @@ CLUSTER_PACKAGES = (
     "iputils-arping",  # the lvs agent's demote waits until the new director answers ARP
     "fence-agents",
     "sbd",  # WatchdogSbd; kept disabled under other fencing
+    "nftables",  # the boot unit's guard (footprint.BOOT_GUARD_NFT)
 )
 
 # The demo real server (RealServer.DEMO, the lab's): socat answers each connection.

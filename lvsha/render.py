@@ -42,7 +42,14 @@ def demo_unit_file(service: Service) -> str:
 
 def real_server_unit(spec: ClusterSpec) -> str:
     """The boot unit that makes a node a real server (VIP on lo) before its services start."""
-    return render("lvsha-real-server.service.j2", vip=spec.vip.address, nic=spec.nic)
+    return render("lvsha-real-server.service.j2", vip=spec.vip.address, nic=spec.nic,
+                  guard=footprint.BOOT_GUARD_NFT)
+
+
+def boot_guard_nft(spec: ClusterSpec, lasts_s: int = footprint.BOOT_GUARD_S) -> str:
+    """The boot unit's nftables guard: no TCP reset from the VIP for ``lasts_s`` seconds."""
+    return render("lvsha-boot-guard.nft.j2", vip=spec.vip.address,
+                  table=footprint.BOOT_GUARD_TABLE, lasts_s=lasts_s)
 
 
 def reclaim_vip_hook(spec: ClusterSpec) -> str:

@@ -66,6 +66,9 @@ def packaged_ldirectord_off() -> None:
 def real_server_at_boot() -> None:
     # Enabled, never started here: at run time the lvs agent owns the VIP, and on the
     # director this unit would put it on lo beside the NIC.
+    files.put(name=f"Deploy {footprint.BOOT_GUARD_NFT}",
+              src=StringIO(render.boot_guard_nft(context.spec())),
+              dest=footprint.BOOT_GUARD_NFT, user="root", group="root", mode="644")
     unit = files.put(name=f"Deploy {REAL_SERVER_UNIT}",
                      src=StringIO(render.real_server_unit(context.spec())),
                      dest=footprint.unit_file(REAL_SERVER_UNIT), mode="644")

@@ -11,7 +11,8 @@ APT_PACKAGES=(
     pacemaker-cli-utils resource-agents ldirectord ipvsadm libxml2-utils
     # tests: the lvs agent's demote waits for the new director with arping (its own package)
     iputils-arping
-    # tests: the keepalived reference's config is checked by keepalived and nft themselves
+    # tests: the keepalived reference's config is checked by keepalived and nft themselves;
+    # the boot guard (lvsha-boot-guard.nft) runs in a namespace
     keepalived nftables
     # tests: lvsha/data/fence_agents.json is checked against the agents' own meta-data
     fence-agents

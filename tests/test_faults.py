@@ -28,7 +28,7 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
     try:
         # Through a director fault, sessions held on every node (issue 13).
         outage, held = (faults.held_through(LAYOUT, node, measure,
-                                            faults.watch_seconds(LAYOUT, fault))
+                                            faults.watch_seconds(LAYOUT, fault), booted)
                         if fault in faults.SESSION_FAULTS else (measure(), None))
         budget = faults.budget(LAYOUT, fault)
         report_outage(f"{fault} on {node}: {outage} (budget {budget.downtime_s} / "
@@ -40,13 +40,19 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
         # No split brain: never two nodes answering the client's ARP for the VIP (but for a
         # resumed node's replies to what was queued during its freeze).
         assert faults.split_brain(fault, outage) == (), f"{fault}: {outage}"
+        # At the watch's end only the node pacemaker promoted holds the VIP (but for
+        # kill-pacemaker, see below).
+        if fault not in faults.MAY_RESET:
+            promoted = list(cluster.state(LAYOUT, faults.witness(LAYOUT, node)).promoted)
+            holders = cluster.vip_holders(LAYOUT)
+            assert holders == promoted, \
+                f"{fault}: the VIP is on {holders}, promoted: {promoted}"
         assert outage.downtime_s <= budget.downtime_s, f"{fault}: {outage} over {budget}"
         assert outage.disturbed_s <= budget.disturbed_s, f"{fault}: {outage} over {budget}"
     finally:
         healthy = faults.recover(LAYOUT, fault, node, report_outage)
-    # In the end only the node pacemaker promoted holds the VIP. (Checked once the cluster is
-    # healthy: after kill-pacemaker pacemaker may not know the director's role for 2 minutes,
-    # see faults.MAY_RESET, while the director serves on.)
+    # And once the cluster is healthy again, for every fault: after kill-pacemaker pacemaker
+    # may not know the director's role for 2 minutes (faults.MAY_RESET) while it serves on.
     holders = cluster.vip_holders(LAYOUT)
     assert holders == list(healthy.promoted), \
         f"{fault}: the VIP is on {holders}, promoted: {healthy.promoted}"

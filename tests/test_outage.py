@@ -29,6 +29,14 @@ def test_downtime_is_the_longest_gap_and_disturbance_ends_at_the_last_failure() 
     assert "+2.5s connect: Connection refused" in str(seen)
 
 
+def test_disturbance_is_never_shorter_than_the_downtime() -> None:
+    """A probe that waited out its 1 s connect timeout: the gap ends at the next answer."""
+    results = [result(0.0, "a"), result(0.6, None, "connect timeout"), result(1.8, "a")] + [
+        result(2.0 + i * 0.2, "a") for i in range(5)]
+    seen = outage(results, fault_at_s=0.5)
+    assert seen.downtime_s == 1.2 and seen.disturbed_s == 1.3
+
+
 def test_failures_at_the_end_mean_not_recovered() -> None:
     results = [result(0.0, "a"), result(1.0, "a")] + [
         result(1.2 + i * 0.2, None, "connect timeout") for i in range(3)]

@@ -247,9 +247,11 @@ def test_the_boot_unit_makes_a_real_server_before_the_network(spec: ClusterSpec)
     ordered before the network and so before any real service."""
     unit = unit_directives(render.real_server_unit(spec))
     assert unit["Before"] == ["network-pre.target"] and unit["DefaultDependencies"] == ["no"]
-    sysctl, address = (command.split() for command in unit["ExecStart"])
+    sysctl, guard, address = (command.split() for command in unit["ExecStart"])
     assert sorted(sysctl[3:]) == sorted(f"net.ipv4.conf.{conf}.{key}"
                                         for conf in ("all", "lo")
                                         for key in ("arp_ignore=1", "arp_announce=2"))
+    # The guard before the VIP: never a moment with the VIP local and resets leaving it.
+    assert guard == ["/usr/sbin/nft", "-f", footprint.BOOT_GUARD_NFT]
     assert address == ["/sbin/ip", "address", "replace", f"{spec.vip.address}/32", "dev", "lo"]
     assert unit["WantedBy"] == ["multi-user.target"]
