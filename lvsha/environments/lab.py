@@ -28,9 +28,7 @@ SPEC = ClusterSpec(
     network=Network(cidr=NETWORK, gateway=NETWORK[1]),
     vip=Vip(address=NETWORK[100]),
     nic="eth0",
-    # The seed's SSH farm: the nodes' own sshd, through the VIP (lvsha/hostcert.py).
-    services=(Service(name="http", port=80, real_server=RealServer.DEMO),
-              Service(name="ssh", port=22)),
+    services=(Service(name="http", port=80, real_server=RealServer.DEMO),),
     ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/lab/id_ed25519")),
     # qemu's emulated i6300esb on every VM (lab/vm.py).
     fencing=WatchdogSbd(watchdog_timeout_s=10),
