@@ -6,7 +6,7 @@
 config.py makes pyinfra use sudo and stop if any node cannot be reached.
 """
 
-from pyinfra_deploys import corosync, demo, fencing, lvs, packages, preflight
+from pyinfra_deploys import corosync, demo, fencing, lvs, packages, preflight, sshfarm
 
 preflight.check_inventory_matches_spec()
 preflight.check_release()
@@ -19,6 +19,7 @@ lvs.ipvs_settings()
 lvs.real_server_at_boot()
 lvs.reclaim_vip_after_ifup()
 demo.demo_service()
+sshfarm.host_certificate()
 corosync.configure()
 fencing.fencing()
 lvs.cluster_configuration()

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from lab import network, vm
 from lab import probe as probe_module
 from lab.layout import Layout
-from lvsha import footprint
+from lvsha import footprint, hostcert, paths
 from lvsha.paths import REPO
 
 # pyinfra's SSH connections have no keepalive: a node that reboots while a command runs on it
@@ -279,9 +279,48 @@ def tally(layout: Layout, port: int, connections: int = 30) -> Counter[str]:
                    for r in probe(layout, port, connections, 0.05, hold=True))
 
 
+def farm_ssh_command(layout: Layout, *command: str, known_hosts: str | None = None
+                     ) -> list[str]:
+    """ssh to the VIP from the lab namespace as an SSH farm's user would: trusting nothing but
+    the farm's known_hosts line (the host CA), strictly."""
+    known = known_hosts or str(paths.farm_known_hosts(layout.spec))
+    return network.in_namespace(layout, "ssh", "-i", str(layout.ssh_key),
+                                "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
+                                "-o", "StrictHostKeyChecking=yes",
+                                "-o", f"UserKnownHostsFile={known}",
+                                "-o", "GlobalKnownHostsFile=/dev/null",
+                                f"{layout.spec.ssh.user}@{layout.spec.vip.address}", *command)
+
+
+def ssh_tally(layout: Layout, connections: int = 30) -> Counter[str]:
+    """Which node each of ``connections`` SSH logins through the VIP reached, all held open
+    (as `tally`) until the last one logged in."""
+    logins = [subprocess.Popen(farm_ssh_command(layout, "hostname; cat >/dev/null"),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+              for _ in range(connections)]
+    try:
+        # Each prints its node's name once logged in (or ends: a failed login, ConnectTimeout).
+        names = [login.stdout.readline().strip() if login.stdout else "" for login in logins]
+    finally:
+        for login in logins:
+            if login.stdin:
+                login.stdin.close()  # the sessions end together
+    answers: Counter[str] = Counter()
+    for login, name in zip(logins, names, strict=True):
+        _, error = login.communicate(timeout=60)
+        answers[name or f"no answer ({error.strip()[-80:]})"] += 1
+    return answers
+
+
 def tallies(layout: Layout, connections: int = 30) -> dict[str, Counter[str]]:
-    """`tally` for every service, by service name."""
-    return {s.name: tally(layout, s.port, connections) for s in layout.spec.services}
+    """`tally` for every service, by service name; for an SSH farm's, `ssh_tally` with three
+    logins per node (held open, least-connection spreads them evenly; each costs a node's
+    emulated CPU a key exchange)."""
+    farm = hostcert.farm_services(layout.spec)
+    logins = min(connections, 3 * len(layout.spec.nodes))
+    return {s.name: ssh_tally(layout, logins) if s in farm
+            else tally(layout, s.port, connections) for s in layout.spec.services}
 
 
 def unbalanced(layout: Layout, answered: dict[str, Counter[str]] | None = None) -> list[str]:
@@ -348,9 +387,12 @@ def proof(layout: Layout, requests: int = 30) -> None:
                       for node, roles in each_node(layout, sync_roles).items()))
     answered = tallies(layout, requests)
     for service in spec.services:
-        counts = ", ".join(f"{node} {n}" for node, n in sorted(answered[service.name].items()))
-        print(f"{requests} sessions to {spec.vip.address}:{service.port} from the lab "
-              f"namespace: {counts}")
+        tallied = answered[service.name]
+        counts = ", ".join(f"{node} {n}" for node, n in sorted(tallied.items()))
+        what = ("SSH logins (the host CA trusted, nothing else)"
+                if service in hostcert.farm_services(spec) else "sessions")
+        print(f"{sum(tallied.values())} {what} to {spec.vip.address}:{service.port} from the "
+              f"lab namespace: {counts}")
     problems = [f"not answered by every node: {p}" for p in unbalanced(layout, answered)]
     ldirectord = ldirectord_problems(layout)
     print("ldirectord: " + ("; ".join(ldirectord) or "pacemaker's, one on every node"))

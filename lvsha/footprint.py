@@ -62,6 +62,12 @@ BOOT_GUARD_TABLE = "lvsha_boot"
 BOOT_GUARD_S = 120
 RECLAIM_VIP_HOOK = "/etc/network/if-up.d/lvsha-reclaim-vip"
 
+# An SSH farm's host certificate (lvsha/hostcert.py): sshd's own ed25519 key, its certificate
+# beside it, and the drop-in that presents it (Debian 12's sshd_config includes the directory).
+SSH_HOST_KEY = "/etc/ssh/ssh_host_ed25519_key.pub"
+SSH_HOST_CERTIFICATE = "/etc/ssh/ssh_host_ed25519_key-cert.pub"
+SSHD_DROP_IN = "/etc/ssh/sshd_config.d/lvsha-host-certificate.conf"
+SSH_UNIT = "ssh.service"
 
 # corosync's knet port (its default; corosync.conf sets none).
 COROSYNC_PORT = 5405

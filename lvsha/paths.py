@@ -36,6 +36,16 @@ def known_hosts(spec: ClusterSpec) -> Path:
     return secrets_dir(spec) / "known_hosts"
 
 
+def ssh_host_ca(spec: ClusterSpec) -> Path:
+    """The SSH farm's host CA (its private key; .pub beside it), see lvsha/hostcert.py."""
+    return secrets_dir(spec) / "ssh-host-ca"
+
+
+def farm_known_hosts(spec: ClusterSpec) -> Path:
+    """The known_hosts line the SSH farm's users add (public: the CA's public key)."""
+    return secrets_dir(spec) / "farm_known_hosts"
+
+
 def corosync_authkey(spec: ClusterSpec) -> Path:
     return secrets_dir(spec) / "corosync-authkey"
 

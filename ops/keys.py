@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from lvsha import environments, paths
+from lvsha import environments, hostcert, paths
 from lvsha.spec import ClusterSpec, FenceVirsh
 from lvsha.validate import Problem, SpecError
 
@@ -47,7 +47,22 @@ def ensure_fence_key(spec: ClusterSpec) -> Path | None:
                         f"{spec.fencing.user} on the libvirt host)")
 
 
+def ensure_host_ca(spec: ClusterSpec) -> Path | None:
+    """Generate the SSH farm's host CA if the spec has an SSH farm and it is missing; write
+    the known_hosts line its users need."""
+    if not hostcert.farm_services(spec):
+        return None
+    ca = _ensure_pair(paths.ssh_host_ca(spec), f"lvsha-{spec.name}-host-ca",
+                      f"the {spec.name} SSH farm's host CA")
+    line = hostcert.known_hosts_line(spec, ca.with_suffix(".pub").read_text())
+    known_hosts = paths.farm_known_hosts(spec)
+    if not known_hosts.exists() or known_hosts.read_text() != line:
+        known_hosts.write_text(line)
+    return ca
+
+
 if __name__ == "__main__":
     for name in environments.NAMES:
         ensure_key(environments.load(name))
         ensure_fence_key(environments.load(name))
+        ensure_host_ca(environments.load(name))

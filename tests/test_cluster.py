@@ -74,6 +74,23 @@ def test_thirty_sessions_from_a_client_reach_all_three_nodes(
     assert set(cluster.tally(LAYOUT, PORT, 30)) == {n.name for n in SPEC.nodes}
 
 
+def test_the_ssh_farm_reaches_every_node_trusting_only_its_host_ca(
+        cluster_deploys: labtools.Deploys) -> None:
+    """Logins through the VIP land on every node's sshd, and a client that holds nothing but
+    the farm's `@cert-authority` line verifies each of them strictly; without that line the
+    same login is refused (the check is real)."""
+    settled_state()
+    assert set(cluster.ssh_tally(LAYOUT, 9)) == {n.name for n in SPEC.nodes}
+    refused = subprocess.run(cluster.farm_ssh_command(LAYOUT, "true", known_hosts="/dev/null"),
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "Host key verification failed" in refused.stderr
+    for node in SPEC.nodes:
+        assert ssh(node.name, f"stat -c %a {footprint.SSH_HOST_CERTIFICATE}").strip() == "644"
+    ca = paths.ssh_host_ca(SPEC)
+    assert ca.stat().st_mode & 0o777 == 0o600
+    assert subprocess.run(["git", "check-ignore", "-q", str(ca)], cwd=REPO).returncode == 0
+
+
 def test_second_run_changes_nothing(cluster_deploys: labtools.Deploys) -> None:
     """How long each run takes is bench/deploy.py's business, not a test's."""
     assert cluster.changed_operations(cluster_deploys.first), "the first run changed nothing?"

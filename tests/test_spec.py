@@ -238,7 +238,7 @@ def test_two_nodes_allowed_with_flag() -> None:
 def test_environments_are_valid_and_follow_the_original(name: str) -> None:
     spec = environments.load(name)
     assert len(spec.nodes) == 3
-    assert [s.scheduler for s in spec.services] == ["lc"]
+    assert {s.scheduler for s in spec.services} == {"lc"}
     service = spec.services[0]
     assert (service.port, service.check_interval, service.check_timeout, service.quiescent) \
         == (80, 10, 3, True)
@@ -252,7 +252,9 @@ def test_prod_has_the_original_values() -> None:
     assert [n.name for n in prod.nodes] == ["node1", "node2", "node3"]
     assert str(prod.vip.address) == "192.168.122.100" and prod.nic == "eth0"
     assert {s.real_server for s in prod.services} == {RealServer.EXISTING}
-    assert [s.real_server for s in LAB.services] == [RealServer.DEMO]
+    # The lab: a demo server on 80, and the seed's SSH farm (the nodes' own sshd) on 22.
+    assert [(s.port, s.real_server) for s in LAB.services] == [
+        (80, RealServer.DEMO), (22, RealServer.EXISTING)]
 
 
 def test_no_address_is_written_twice_in_the_repo() -> None:

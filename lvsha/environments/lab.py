@@ -28,7 +28,9 @@ SPEC = ClusterSpec(
     network=Network(cidr=NETWORK, gateway=NETWORK[1]),
     vip=Vip(address=NETWORK[100]),
     nic="eth0",
-    services=(Service(name="http", port=80, real_server=RealServer.DEMO),),
+    # The seed's SSH farm: the nodes' own sshd, through the VIP (lvsha/hostcert.py).
+    services=(Service(name="http", port=80, real_server=RealServer.DEMO),
+              Service(name="ssh", port=22)),
     ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/lab/id_ed25519")),
     # qemu's emulated i6300esb on every VM (lab/vm.py).
     fencing=WatchdogSbd(watchdog_timeout_s=10),
