@@ -299,17 +299,16 @@ def ssh_tally(layout: Layout, connections: int = 30) -> Counter[str]:
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
               for _ in range(connections)]
+    answers: Counter[str] = Counter()
     try:
         # Each prints its node's name once logged in (or ends: a failed login, ConnectTimeout).
         names = [login.stdout.readline().strip() if login.stdout else "" for login in logins]
+        for login, name in zip(logins, names, strict=True):
+            _, error = login.communicate(timeout=60)  # closes its stdin: the session ends
+            answers[name or f"no answer ({error.strip()[-80:]})"] += 1
     finally:
         for login in logins:
-            if login.stdin:
-                login.stdin.close()  # the sessions end together
-    answers: Counter[str] = Counter()
-    for login, name in zip(logins, names, strict=True):
-        _, error = login.communicate(timeout=60)
-        answers[name or f"no answer ({error.strip()[-80:]})"] += 1
+            login.kill()
     return answers
 
 

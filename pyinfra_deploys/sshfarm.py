@@ -32,8 +32,8 @@ def host_certificate() -> None:
     current = host.get_fact(FileContents, footprint.SSH_HOST_CERTIFICATE, _sudo=True)
     signed = []
     if current is None or not signing.certifies(spec, node, key, "\n".join(current) + "\n"):
-        signed.append(files.put(name=f"Sign {node.name}'s host key for "
-                                f"{', '.join(hostcert.principals(spec, node))}",
+        signed.append(files.put(name="Sign the node's host key for the VIP, its name and "
+                                "address",
                                 src=StringIO(signing.sign(spec, node, key)),
                                 dest=footprint.SSH_HOST_CERTIFICATE, user="root",
                                 group="root", mode="644"))
