@@ -304,7 +304,7 @@ def recover(layout: Layout, fault: str, broken: str,
     """Bring the broken node back and clear failure history (also what is recorded after the
     fault's test, while the cluster settles; each cleanup is reported), so the next fault
     starts clean; the healthy cluster's state."""
-    if fault in POWER_CYCLE and not reachable(layout, broken):
+    if fault in POWER_CYCLE and current_boot(layout, broken) is None:
         # (sbd may have reset a node whose NIC went down, and it came back by itself)
         vm.power_cycle(layout, layout.spec.node(broken))
     elif fault == "kill-corosync":
@@ -336,11 +336,18 @@ def witness(layout: Layout, node: str) -> str:
     return next(n.name for n in layout.spec.nodes if n.name != node)
 
 
+def vip_and_promoted(layout: Layout, node: str) -> tuple[list[str], list[str]]:
+    """The reachable nodes holding the VIP, and the nodes pacemaker promoted (asked of a
+    node other than ``node``)."""
+    promoted = list(cluster.state(layout, witness(layout, node)).promoted)
+    return cluster.vip_holders(layout), promoted
+
+
 def moved_away(layout: Layout, node: str) -> bool:
     """Another node is the director, and the only reachable one holding the VIP (after a
     director fault: a lost old director that still held it has been reset)."""
-    promoted = list(cluster.state(layout, witness(layout, node)).promoted)
-    return promoted != [node] and len(promoted) == 1 and cluster.vip_holders(layout) == promoted
+    holders, promoted = vip_and_promoted(layout, node)
+    return promoted != [node] and len(promoted) == 1 and holders == promoted
 
 
 def quiesced(layout: Layout, node: str) -> bool:
@@ -462,21 +469,20 @@ def wait_until(condition: Callable[[], bool], prober: subprocess.Popen[str]) -> 
     return False
 
 
-def reachable(layout: Layout, node: str) -> bool:
+def current_boot(layout: Layout, node: str) -> str | None:
+    """The node's boot id, or None while it does not answer."""
     try:
-        boot_id(layout, node)
+        return boot_id(layout, node)
     except (subprocess.SubprocessError, RuntimeError):
-        return False
-    return True
+        return None
 
 
 def went_down(layout: Layout, node: str, booted: str) -> bool:
     """Whether the node is down, or has booted since ``booted`` was its boot id: sessions on
     it die with it, by nature."""
-    try:
-        return boot_id(layout, node) != booted
-    except (subprocess.SubprocessError, RuntimeError):
-        return True
+    return current_boot(layout, node) != booted
+
+
 # The director faults, after which held sessions on surviving nodes must live on.
 DIRECTOR_FAULTS = ("kill-vm", "nic-down", "nic-bounced", "kill-corosync", "kill-pacemaker",
                    "hung-director", "director-cut-off")

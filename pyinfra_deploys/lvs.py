@@ -117,7 +117,9 @@ def cluster_configuration() -> None:
         current = cib.canonical(host.get_fact(CibSection, scope, _sudo=True))
         if current != cib.canonical(wanted_xml):
             # A new CIB has no <alerts>, and cibadmin replaces only a section that exists.
-            command = (f"--replace --scope {scope}" if current
-                       else "--create --scope configuration")
-            server.shell(name=f"Replace the CIB {scope} with lvsha's",
-                         commands=[f"cibadmin {command} --xml-text '{wanted_xml}'"])
+            # Which of the two is decided when the command runs: on a stopped cluster the
+            # fact was read before this deploy started pacemaker, and reads as empty.
+            server.shell(name=f"Replace the CIB {scope} with lvsha's", commands=[
+                f"if cibadmin --query --scope {scope} >/dev/null 2>&1; "
+                f"then cibadmin --replace --scope {scope} --xml-text '{wanted_xml}'; "
+                f"else cibadmin --create --scope configuration --xml-text '{wanted_xml}'; fi"])

@@ -8,10 +8,10 @@ import os
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import netns
 import pytest
 
 from lvsha import environments, footprint, render
@@ -34,19 +34,14 @@ SUCCESS, GENERIC, NOT_RUNNING, RUNNING_PROMOTED, FAILED_PROMOTED = 0, 1, 7, 8, 9
 def namespace() -> Iterator[str]:
     if shutil.which("ocf-tester") is None:
         pytest.skip("ocf-tester (resource-agents) is not installed")
-    name = f"lvsha-agent-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    ipvs_state(name).mkdir(parents=True)
-    try:
-        for command in (["link", "add", NIC, "type", "veth", "peer", "name", PEER],
-                        ["link", "set", NIC, "up"], ["link", "set", PEER, "up"],
-                        ["addr", "add", f"{NODE_ADDRESS}/24", "dev", NIC],
-                        ["link", "set", "lo", "up"]):
-            subprocess.run(["ip", "-n", name, *command], check=True)
-        yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=True)
-        shutil.rmtree(ipvs_state(name))
+    with netns.scratch("lvsha-agent", ["link", "add", NIC, "type", "veth", "peer", "name", PEER],
+                       ["link", "set", NIC, "up"], ["link", "set", PEER, "up"],
+                       ["addr", "add", f"{NODE_ADDRESS}/24", "dev", NIC]) as name:
+        ipvs_state(name).mkdir(parents=True)
+        try:
+            yield name
+        finally:
+            shutil.rmtree(ipvs_state(name))
 
 
 def ipvs_state(namespace: str) -> Path:

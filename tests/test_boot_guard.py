@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 
+import netns
 import pytest
 
 from lvsha import environments, footprint, render
@@ -22,14 +22,8 @@ CLOSED_PORT = 9  # nothing listens in the namespace: a connect is answered with 
 def namespace() -> Iterator[str]:
     if shutil.which("nft") is None:
         pytest.skip("nft (nftables) is not installed")
-    name = f"lvsha-guard-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        for command in (["link", "set", "lo", "up"], ["addr", "add", f"{VIP}/32", "dev", "lo"]):
-            subprocess.run(["ip", "-n", name, *command], check=True)
+    with netns.scratch("lvsha-guard", ["addr", "add", f"{VIP}/32", "dev", "lo"]) as name:
         yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=True)
 
 
 def connect(namespace: str, address: str = VIP) -> str:

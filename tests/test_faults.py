@@ -43,8 +43,7 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
         # At the watch's end only the node pacemaker promoted holds the VIP (but for
         # kill-pacemaker, see below).
         if fault not in faults.MAY_RESET:
-            promoted = list(cluster.state(LAYOUT, faults.witness(LAYOUT, node)).promoted)
-            holders = cluster.vip_holders(LAYOUT)
+            holders, promoted = faults.vip_and_promoted(LAYOUT, node)
             assert holders == promoted, \
                 f"{fault}: the VIP is on {holders}, promoted: {promoted}"
         assert outage.downtime_s <= budget.downtime_s, f"{fault}: {outage} over {budget}"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import netns
 import pytest
 import toolchecks
 
@@ -70,13 +70,8 @@ def test_nft_accepts_the_marking_rules(spec: ClusterSpec, tmp_path: Path) -> Non
 
 @pytest.fixture
 def namespace() -> Iterator[str]:
-    name = f"lvsha-kad-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+    with netns.scratch("lvsha-kad") as name:
         yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=True)
 
 
 def role(namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
