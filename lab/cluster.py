@@ -12,14 +12,15 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lab import network, vm
 from lab import probe as probe_module
 from lab.layout import Layout
-from lvsha import footprint, hostcert, paths
+from lvsha import footprint, hostcert, paths, status
 from lvsha.paths import REPO
+from lvsha.spec import Node
+from ops import status as ops_status
 
 # pyinfra's SSH connections have no keepalive: a node that reboots while a command runs on it
 # hangs the deploy forever. A first deploy on fresh lab VMs takes 2-2.5 min (bench/deploy.py).
@@ -58,54 +59,29 @@ def changed_operations(report: dict[str, Any]) -> list[str]:
             if op["success"] or op["error"]]
 
 
-@dataclass(frozen=True)
-class ClusterState:
-    online: tuple[str, ...]
-    promoted: tuple[str, ...]
-    unpromoted: tuple[str, ...]
-    ldirectord: tuple[str, ...]
-    # Pacemaker's failed actions, as "op_key on node: status (reason)".
-    failed_actions: tuple[str, ...]
+# What pacemaker reports on a node.
+ClusterState = status.Membership
 
 
 def state(layout: Layout, node_name: str | None = None) -> ClusterState:
     """What pacemaker reports (crm_mon --output-as=xml) on a node (first node by default)."""
     node = layout.spec.node(node_name) if node_name else layout.spec.nodes[0]
-    output = subprocess.run(vm.ssh_command(layout, node, "sudo", "crm_mon", "-1",
-                                           "--output-as=xml"),
-                            capture_output=True, text=True, timeout=60, check=True).stdout
-    root = ET.fromstring(output)
-    lvs = [r for r in root.iter("resource")
-           if r.get("resource_agent") == footprint.LVS.agent.name]
+    return status.membership(subprocess.run(
+        vm.ssh_command(layout, node, "sudo", "crm_mon", "-1", "--output-as=xml"),
+        capture_output=True, text=True, timeout=60, check=True).stdout)
 
-    def hosts(resources: list[ET.Element], role: str) -> tuple[str, ...]:
-        return tuple(sorted(n.get("name", "") for r in resources
-                            if r.get("role") == role and r.get("active") == "true"
-                            for n in r.iter("node")))
 
-    # Clone instances are "ldirectord" or "ldirectord:N", depending on pacemaker's version.
-    ldirectord = [r for r in root.iter("resource")
-                  if r.get("id", "").split(":")[0] == footprint.LDIRECTORD.id]
-    return ClusterState(
-        online=tuple(sorted(n.get("name", "") for n in root.iter("node")
-                            if n.get("online") == "true" and n.get("type") == "member")),
-        promoted=hosts(lvs, "Promoted"),
-        unpromoted=hosts(lvs, "Unpromoted"),
-        ldirectord=hosts(ldirectord, "Started"),
-        failed_actions=tuple(f"{f.get('op_key')} on {f.get('node')}: {f.get('status')} "
-                             f"({f.get('exitreason') or f.get('exitstatus')})"
-                             for f in root.iter("failure")),
-    )
+def report(layout: Layout) -> status.Report:
+    """`python -m lvsha status lab`'s report, read over the lab's SSH connections."""
+    def run(node: Node, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(vm.ssh_command(layout, node, command), capture_output=True,
+                              text=True, timeout=ops_status.TIMEOUT_S)
+    return ops_status.report(layout.spec, run)
 
 
 def nic_addresses(layout: Layout) -> str:
     """The command whose output `holds_vip` reads."""
     return f"ip -4 -o addr show dev {layout.spec.nic}"
-
-
-def holds_vip(layout: Layout, addresses: str) -> bool:
-    """Whether `nic_addresses`' output lists the VIP, i.e. the node answers ARP for it."""
-    return f"inet {layout.spec.vip.address}/" in addresses
 
 
 def vip_holders(layout: Layout) -> list[str]:
@@ -117,7 +93,7 @@ def vip_holders(layout: Layout) -> list[str]:
                                     capture_output=True, text=True, timeout=30)
         except subprocess.TimeoutExpired:
             return False  # connected, then lost: rebooting
-        return holds_vip(layout, result.stdout)
+        return status.holds_vip(layout.spec, result.stdout)
     return [name for name, held in each_node(layout, holds).items() if held]
 
 
@@ -144,77 +120,50 @@ def any_reachable(layout: Layout) -> str:
     raise RuntimeError("no node answers SSH")
 
 
-def ipvs_table(layout: Layout, node: str) -> dict[str, dict[str, int]]:
-    """A node's IPVS table (`ipvsadm -Ln`): "VIP:port" -> {"address:port": weight}."""
-    output = subprocess.run(vm.ssh_command(layout, layout.spec.node(node), "sudo",
-                                           "ipvsadm", "-Ln"),
-                            capture_output=True, text=True, timeout=60, check=True).stdout
-    table: dict[str, dict[str, int]] = {}
-    service: dict[str, int] = {}
-    for line in output.splitlines():
-        words = line.split()
-        if words[:1] in (["TCP"], ["UDP"]):
-            service = table.setdefault(words[1], {})
-        elif words[:1] == ["->"] and words[1] != "RemoteAddress:Port":
-            service[words[1]] = int(words[3])
-    return table
-
-
-def missing_from_table(layout: Layout, table: dict[str, dict[str, int]]) -> list[str]:
-    """Every virtual service or in-service real server (weight > 0) the spec wants and the
-    table lacks; the fallback (127.0.0.1) does not count."""
-    spec, missing = layout.spec, []
-    for service in spec.services:
-        virtual = f"{spec.vip.address}:{service.port}"
-        if virtual not in table:
-            missing.append(f"virtual service {virtual}")
-            continue
-        missing += [f"{node.name} in {virtual}" for node in spec.nodes
-                    if table[virtual].get(f"{node.address}:{service.port}", 0) <= 0]
-    return missing
+def ipvs_table(layout: Layout, node: str) -> dict[str, dict[str, status.RealServer]]:
+    """A node's IPVS table (`ipvsadm -Ln`): "VIP:port" -> {"address:port": RealServer}."""
+    return status.ipvs_table(subprocess.run(
+        vm.ssh_command(layout, layout.spec.node(node), "sudo", "ipvsadm", "-Ln"),
+        capture_output=True, text=True, timeout=60, check=True).stdout)
 
 
 def wait_healthy(layout: Layout, timeout_s: float = 420,
                  clear_failures: Callable[[str], None] | None = None) -> ClusterState:
-    """Until every node is online, one is Promoted, ldirectord runs on every node, nothing
-    failed, every node's IPVS table holds every service with every node in service (hot
-    standby), and the sync daemons follow the roles (master on the director, backup elsewhere).
+    """Until `python -m lvsha status` says healthy (`lvsha.status.judge`): every node online,
+    one Promoted and the VIP on its NIC alone, ldirectord on every node, nothing failed (no
+    fencing either), every node's IPVS table holding every service with every node in service
+    (hot standby), the sync daemons following the roles (master on the director, backup
+    elsewhere), and stonith as the spec says.
 
     A deploy returns once the CIB is written; pacemaker then needs a while (promotion,
     ldirectord's start and first checks) before the VIP is served by every node. A VIP that
     answers from the director alone (no IPVS table) is not healthy.
 
-    With ``clear_failures``, failure history is cleaned up whenever it is seen (at most every
-    CLEANUP_EVERY_S) and what was cleaned is handed to it. After a fault, failures may still be
-    recorded once its test is over (a director cut off by ifdown; ifup fails its monitor when
-    it rejoins), and a failed start keeps a resource off its node until cleaned up.
+    With ``clear_failures``, failure and failed fencing history is cleaned up whenever it is
+    seen (at most every CLEANUP_EVERY_S) and what was cleaned is handed to it. After a fault,
+    failures may still be recorded once its test is over (a director cut off by ifdown; ifup
+    fails its monitor when it rejoins), and a failed start keeps a resource off its node until
+    cleaned up.
     """
     deadline = time.monotonic() + timeout_s
-    names = tuple(sorted(n.name for n in layout.spec.nodes))
-    current: ClusterState | None = None
-    missing: list[str] = []
+    reasons: tuple[str, ...] = ()
     cleaned_at = -CLEANUP_EVERY_S
     while True:
-        try:
-            current = state(layout, any_reachable(layout))
-            if (clear_failures and current.failed_actions
-                    and time.monotonic() - cleaned_at >= CLEANUP_EVERY_S):
-                clear_failures("; ".join(current.failed_actions))
-                cleanup(layout)
-                cleaned_at = time.monotonic()
-            elif (current.online == names and len(current.promoted) == 1
-                    and current.ldirectord == names and not current.failed_actions):
-                tables = each_node(layout, ipvs_table)
-                missing = [f"{node}: {entry}" for node in names
-                           for entry in missing_from_table(layout, tables[node])]
-                missing += sync_role_problems(layout, current.promoted[0])
-                if not missing:
-                    return current
-        except (subprocess.SubprocessError, RuntimeError):
-            pass
+        current = report(layout)
+        view, reasons = current.membership, current.reasons
+        if (clear_failures and view and (view.failed_actions or view.fencing_problems)
+                and time.monotonic() - cleaned_at >= CLEANUP_EVERY_S):
+            clear_failures("; ".join(view.failed_actions + view.fencing_problems))
+            try:
+                cleanup(layout, fencing=bool(view.fencing_problems))
+            except (subprocess.SubprocessError, RuntimeError):
+                pass  # the nodes answer again by the next round
+            cleaned_at = time.monotonic()
+        elif current.verdict == status.Verdict.HEALTHY and view:
+            return view
         if time.monotonic() > deadline:
-            raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: {current}; "
-                               f"missing: {missing}")
+            raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: "
+                               + "; ".join(reasons))
         time.sleep(5)
 
 
@@ -222,29 +171,23 @@ def wait_healthy(layout: Layout, timeout_s: float = 420,
 CLEANUP_EVERY_S = 30.0
 
 
-def cleanup(layout: Layout) -> None:
-    """Pacemaker forgets every resource's failures (and probes them again)."""
-    subprocess.run(vm.ssh_command(layout, layout.spec.node(any_reachable(layout)), "sudo",
-                                  "crm_resource", "--cleanup", "--quiet"),
+def cleanup(layout: Layout, fencing: bool = False) -> None:
+    """Pacemaker forgets every resource's failures (and probes them again), and with
+    ``fencing`` the fencing history (a failed fencing is kept until cleaned up)."""
+    node = layout.spec.node(any_reachable(layout))
+    subprocess.run(vm.ssh_command(layout, node, "sudo", "crm_resource", "--cleanup", "--quiet"),
                    capture_output=True, text=True, timeout=120, check=True)
+    if fencing:
+        subprocess.run(vm.ssh_command(layout, node, "sudo", "stonith_admin", "--history", "'*'",
+                                      "--cleanup", "--broadcast"),
+                       capture_output=True, text=True, timeout=120, check=True)
 
 
 def sync_roles(layout: Layout, node: str) -> list[str]:
     """The IPVS sync daemons running on ``node`` ("master", "backup")."""
-    output = subprocess.run(vm.ssh_command(layout, layout.spec.node(node), "sudo", "ipvsadm",
-                                           "-L", "--daemon"),
-                            capture_output=True, text=True, timeout=60, check=True).stdout
-    return [line.split()[0] for line in output.splitlines() if " sync daemon " in line]
-
-
-def sync_role_problems(layout: Layout, director: str) -> list[str]:
-    """Nodes whose sync daemons are not the director's master or a real server's backup."""
-    problems = []
-    for node, roles in each_node(layout, sync_roles).items():
-        wanted = ["master"] if node == director else ["backup"]
-        if roles != wanted:
-            problems.append(f"{node}: sync daemons {roles}, not {wanted}")
-    return problems
+    return status.sync_daemons(subprocess.run(
+        vm.ssh_command(layout, layout.spec.node(node), "sudo", "ipvsadm", "-L", "--daemon"),
+        capture_output=True, text=True, timeout=60, check=True).stdout)
 
 
 def each_node(layout: Layout, read: Callable[[Layout, str], T]) -> dict[str, T]:
@@ -374,16 +317,9 @@ def proof(layout: Layout, requests: int = 30) -> None:
     """Print who is master, the IPVS table, which node answered each request and where
     ldirectord runs; fail unless every node answered and only pacemaker's ldirectord runs."""
     spec = layout.spec
-    current = wait_healthy(layout)
-    director = current.promoted[0]
-    print(f"nodes online: {', '.join(current.online)}")
-    print(f"lvs Promoted on: {director}; ldirectord on: {', '.join(current.ldirectord)}")
-    table = subprocess.run(vm.ssh_command(layout, spec.node(director), "sudo", "ipvsadm", "-Ln"),
-                           capture_output=True, text=True, timeout=60).stdout
-    print(f"IPVS table on {director}:\n{table.rstrip()}")
-    print("every node holds it (hot standby); IPVS sync: "
-          + ", ".join(f"{node} {'/'.join(roles)}"
-                      for node, roles in each_node(layout, sync_roles).items()))
+    wait_healthy(layout)
+    print(f"$ python -m lvsha status {spec.name}  (in the lab namespace)")
+    print(status.text(spec, report(layout)))
     answered = tallies(layout, requests)
     for service in spec.services:
         tallied = answered[service.name]

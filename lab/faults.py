@@ -20,7 +20,7 @@ from typing import Any
 from lab import cluster, network, probe, sessions, vm
 from lab.layout import Layout
 from lab.progress import step
-from lvsha import footprint
+from lvsha import footprint, status
 from lvsha.paths import REPO
 from lvsha.spec import Service, WatchdogSbd
 
@@ -117,7 +117,7 @@ def nic_bounced(layout: Layout, node: str) -> None:
     # addresses between the two: after ifup the director takes its VIP back.
     addresses = run_on(layout, node, f"sudo sh -c 'ifdown {nic} && "
                                      f"{cluster.nic_addresses(layout)}; ifup {nic}'")
-    if cluster.holds_vip(layout, addresses):
+    if status.holds_vip(layout.spec, addresses):
         raise RuntimeError(f"{node}: ifdown left the VIP on {nic}; the fault did not happen")
 
 
@@ -357,7 +357,8 @@ def quiesced(layout: Layout, node: str) -> bool:
     if len(directors) != 1:
         return False
     table = cluster.ipvs_table(layout, directors[0]).get(f"{layout.spec.vip.address}:{port}", {})
-    return table.get(f"{layout.spec.node(node).address}:{port}") == 0
+    server = table.get(f"{layout.spec.node(node).address}:{port}")
+    return server is not None and server.weight == 0
 
 
 # Faults the cluster repairs, and how to tell it has: the client watches until the repair and

@@ -1,11 +1,14 @@
-"""`python -m lvsha`: check a spec, or print what lvsha renders from it.
+"""`python -m lvsha`: check a spec, print what lvsha renders from it, or ask a running
+environment how it is.
 
-Reads only the spec and the templates: nothing here touches the network or a node.
+`check` and `render` read only the spec and the templates; `status` reads the nodes over SSH
+(`ops/status.py`) and changes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import linecache
 import runpy
 import sys
@@ -15,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import NoReturn
 
-from lvsha import environments, render
+from lvsha import environments, render, status
 from lvsha.spec import ClusterSpec
 from lvsha.validate import SpecError
 
@@ -93,11 +96,21 @@ def main(argv: list[str] | None = None) -> int:
     show = commands.add_parser("render", help="print a file rendered from a spec")
     show.add_argument("target")
     show.add_argument("file", choices=sorted(RENDERERS))
+    ask = commands.add_parser("status", help="how the running environment is: exit 0 healthy, "
+                              "1 degraded, 2 down or unreachable")
+    ask.add_argument("target")
+    ask.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
     args = parser.parse_args(argv)
 
     spec = _load_or_exit(args.target)
     if args.command == "check":
         print(_summary(spec))
+    elif args.command == "status":
+        from ops import status as reading  # the only command that touches the nodes
+        report = reading.report(spec)
+        print(json.dumps(report.as_json(), indent=2) if args.json
+              else status.text(spec, report))
+        return int(report.verdict)
     else:
         sys.stdout.write(RENDERERS[args.file](spec))
     return 0

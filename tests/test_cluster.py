@@ -13,7 +13,7 @@ import pytest
 import labtools
 from lab import cluster, faults
 from labtools import LAYOUT, REPO, ssh
-from lvsha import footprint, paths
+from lvsha import footprint, paths, status
 from ops import secrets
 
 pytestmark = pytest.mark.lab
@@ -60,7 +60,7 @@ def test_real_servers_hold_the_table_kept_quiet_by_the_backup_sync_daemon(
     """Hot standby: every real server holds the full IPVS table, ready before a promotion,
     and schedules nothing with it: its backup sync daemon and backup_only=1."""
     for name in settled_state().unpromoted:
-        assert cluster.missing_from_table(LAYOUT, cluster.ipvs_table(LAYOUT, name)) == []
+        assert status.missing_from_table(SPEC, cluster.ipvs_table(LAYOUT, name)) == []
         assert cluster.sync_roles(LAYOUT, name) == ["backup"]
         assert ssh(name, "cat /proc/sys/net/ipv4/vs/backup_only").strip() == "1"
         timeouts = ssh(name, "sudo ipvsadm -L --timeout").split()
@@ -157,7 +157,7 @@ def test_a_real_server_whose_backup_daemon_stopped_is_repaired(
 
 def real_server_weight(director: str, real: str) -> int:
     table = cluster.ipvs_table(LAYOUT, director)
-    return table[f"{SPEC.vip.address}:{PORT}"][f"{SPEC.node(real).address}:{PORT}"]
+    return table[f"{SPEC.vip.address}:{PORT}"][f"{SPEC.node(real).address}:{PORT}"].weight
 
 
 def wait_weight(director: str, real: str, weight: int, timeout_s: float = 180) -> None:
