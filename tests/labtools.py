@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,16 @@ def ssh(node_name: str, command: str, timeout_s: int = 120) -> str:
                             text=True, timeout=timeout_s)
     assert result.returncode == 0, f"{node_name}: {command!r} failed: {result.stderr}"
     return result.stdout
+
+
+def status_cli() -> tuple[int, dict[str, Any]]:
+    """`python -m lvsha status lab --json` as an operator runs it (in the lab's namespace):
+    its exit code and report."""
+    result = subprocess.run(network.in_namespace(LAYOUT, str(PYTHON), "-m", "lvsha", "status",
+                                                 LAYOUT.spec.name, "--json"),
+                            cwd=REPO, capture_output=True, text=True, timeout=180)
+    report: dict[str, Any] = json.loads(result.stdout)
+    return result.returncode, report
 
 
 def leftovers() -> list[str]:

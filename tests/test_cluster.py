@@ -68,6 +68,19 @@ def test_real_servers_hold_the_table_kept_quiet_by_the_backup_sync_daemon(
                                    str(SPEC.sync.udp_timeout_s)], timeouts
 
 
+def test_status_says_healthy_and_shows_every_node_in_service(
+        cluster_deploys: labtools.Deploys) -> None:
+    (director,) = settled_state().promoted
+    code, report = labtools.status_cli()
+    assert (code, report["verdict"], report["reasons"]) == (0, "healthy", []), report
+    assert report["director"] == director and report["vip_on"] == [director]
+    for service in SPEC.services:
+        weights = {name: server["weight"]
+                   for name, server in report["services"][service.name].items()}
+        assert weights == {node.name: 1 for node in SPEC.nodes}, report["services"]
+    assert report["sync"][director] == ["master"]
+
+
 def test_thirty_sessions_from_a_client_reach_all_three_nodes(
         cluster_deploys: labtools.Deploys) -> None:
     settled_state()

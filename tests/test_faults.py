@@ -40,14 +40,18 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
         # No split brain: never two nodes answering the client's ARP for the VIP (but for a
         # resumed node's replies to what was queued during its freeze).
         assert faults.split_brain(fault, outage) == (), f"{fault}: {outage}"
-        # At the watch's end only the node pacemaker promoted holds the VIP (but for
-        # kill-pacemaker, see below).
+        # At the watch's end only the node pacemaker promoted holds the VIP (but for a fault
+        # that may reset the node, faults.MAY_RESET: it may still be on its way down).
         if fault not in faults.MAY_RESET:
             holders, promoted = faults.vip_and_promoted(LAYOUT, node)
             assert holders == promoted, \
                 f"{fault}: the VIP is on {holders}, promoted: {promoted}"
         assert outage.downtime_s <= budget.downtime_s, f"{fault}: {outage} over {budget}"
         assert outage.disturbed_s <= budget.disturbed_s, f"{fault}: {outage} over {budget}"
+        if fault == "kill-vm":  # the node is still gone: the operator's status names it
+            code, report = labtools.status_cli()
+            assert (code, report["verdict"]) == (1, "degraded"), report
+            assert f"{node} is not an online member" in report["reasons"], report
     finally:
         healthy = faults.recover(LAYOUT, fault, node, report_outage)
     # And once the cluster is healthy again, for every fault: after kill-pacemaker pacemaker
