@@ -80,8 +80,8 @@ def report(layout: Layout) -> status.Report:
 
 
 def nic_addresses(layout: Layout) -> str:
-    """The command whose output `holds_vip` reads."""
-    return f"ip -4 -o addr show dev {layout.spec.nic}"
+    """The command whose output `status.holds_vip` reads."""
+    return status.nic_addresses(layout.spec)
 
 
 def vip_holders(layout: Layout) -> list[str]:

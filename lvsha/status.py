@@ -27,13 +27,18 @@ PARTS = ("crm_mon", "ipvs", "sync", "nic")
 MARKER = "== lvsha-status"
 
 
+def nic_addresses(spec: ClusterSpec) -> str:
+    """The command whose output `holds_vip` reads."""
+    return f"ip -4 -o addr show dev {spec.nic}"
+
+
 def probe_command(spec: ClusterSpec) -> str:
     """The shell command a node runs for its reading (as the deploy user, with sudo)."""
     commands = {
         "crm_mon": "sudo -n crm_mon -1 --output-as=xml --fence-history=3",
         "ipvs": "sudo -n ipvsadm -Ln",
         "sync": "sudo -n ipvsadm -L --daemon",
-        "nic": f"ip -4 -o addr show dev {spec.nic}",
+        "nic": nic_addresses(spec),
     }
     return "; ".join(f"{commands[part]} 2>&1; echo \"{MARKER} {part} $?\"" for part in PARTS)
 
