@@ -64,6 +64,15 @@ def status_cli() -> tuple[int, dict[str, Any]]:
     return result.returncode, report
 
 
+def diff_cli() -> tuple[int, str]:
+    """`python -m lvsha diff lab` as an operator runs it (in the lab's namespace): its exit
+    code and what it printed."""
+    result = subprocess.run(network.in_namespace(LAYOUT, str(PYTHON), "-m", "lvsha", "diff",
+                                                 LAYOUT.spec.name),
+                            cwd=REPO, capture_output=True, text=True, timeout=1200)
+    return result.returncode, result.stdout + result.stderr
+
+
 def leftovers() -> list[str]:
     """Anything of the lab still on the host: qemu processes, namespace, disks, pidfiles."""
     found = [f"process {pid}" for pid in vm.lab_processes(LAYOUT)]

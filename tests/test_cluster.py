@@ -110,6 +110,25 @@ def test_second_run_changes_nothing(cluster_deploys: labtools.Deploys) -> None:
     assert cluster.changed_operations(cluster_deploys.second) == []
 
 
+def test_diff_shows_a_file_edited_on_a_node_and_nothing_else(
+        cluster_deploys: labtools.Deploys) -> None:
+    """`python -m lvsha diff lab`: a rendered file edited by hand on one node is the only
+    change it reports, with the line; once put back, nothing would change (exit 0)."""
+    node, path, edit = SPEC.nodes[-1].name, footprint.BOOT_GUARD_NFT, "# edited by hand"
+    # The boot guard's ruleset is read only at boot: editing it disturbs nothing.
+    ssh(node, f"echo '{edit}' | sudo tee -a {path} >/dev/null")
+    try:
+        code, drifted = labtools.diff_cli()
+    finally:
+        ssh(node, f"sudo sed -i '/^{edit}$/d' {path}")
+    assert code == 1, drifted
+    nodes = [line for line in drifted.splitlines() if line.startswith("lab") and line.endswith(":")]
+    assert nodes == [f"{node}:"], drifted
+    assert f"--- {path} (on {node})" in drifted and f"  - {edit}" in drifted, drifted
+    code, clean = labtools.diff_cli()
+    assert (code, clean.strip()) == (0, "lab: a deploy would change nothing"), clean
+
+
 def test_no_secret_leaks(cluster_deploys: labtools.Deploys) -> None:
     password = paths.hacluster_password(SPEC).read_text().strip()
     authkey = secrets.corosync_authkey(SPEC).read_bytes()
