@@ -33,7 +33,8 @@ class NodeDrift:
     files: dict[str, list[str]] = field(default_factory=dict)
 
 
-def read(plan_json: str, log: str) -> dict[str, NodeDrift]:
+def read(plan_json: str, log: str, secret_files: frozenset[str] = SECRET_FILES
+         ) -> dict[str, NodeDrift]:
     """Per node, the operations that would change it and the file diffs among them."""
     drift: dict[str, NodeDrift] = {}
     plan = json.loads(plan_json)["plan"]
@@ -44,21 +45,22 @@ def read(plan_json: str, log: str) -> dict[str, NodeDrift]:
         for node in operation["hosts_with_conditional_change"]:
             if node in drift:
                 drift[node].conditional.append(operation["name"])
+    # pyinfra logs "[node] Will modify|create PATH", then the diff two spaces further in.
     current: list[str] | None = None
+    indent = ""
     for raw in log.splitlines():
         line = _ANSI.sub("", raw).rstrip()
         found = _FILE.match(line.strip())
         if found:
             node, path = found["node"].strip(), found["path"]
             current = drift.setdefault(node, NodeDrift()).files.setdefault(path, [])
-            if found["verb"] == "create":
-                current.append("(a new file)")
-            elif path in SECRET_FILES:
+            indent = line[:len(line) - len(line.lstrip())] + "  "
+            if path in secret_files:
                 current.append("(secret: changed, contents not shown)")
                 current = None
-        elif current is not None and line.startswith("  ") and line.strip():
-            current.append(line[2:])
-        elif not line.strip():
+        elif current is not None and line.startswith(indent) and line.strip():
+            current.append(line[len(indent):])
+        else:
             current = None
     return drift
 

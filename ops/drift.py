@@ -18,7 +18,8 @@ TIMEOUT_S = 900
 def plan(spec: ClusterSpec) -> dict[str, drift.NodeDrift]:
     """What a deploy of ``spec`` would change, per node; SystemExit(2) if pyinfra failed."""
     result = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "pyinfra"), "--dry", "--diff", "--json", "-y",
+        # Not -y: with it pyinfra skips the change detection a dry run reports.
+        [str(REPO / ".venv" / "bin" / "pyinfra"), "--dry", "--diff", "--json",
          f"inventories/{spec.name}.py", "deploy.py"],
         cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT_S)
     if result.returncode != 0:
