@@ -25,10 +25,9 @@ _FILE = re.compile(r"^\[(?P<node>[^\]]+)\]\s+Will (?P<verb>create|modify) (?P<pa
 
 @dataclass
 class NodeDrift:
+    # Not the operations that run only if an earlier one changed something (a reload, a
+    # restart): a dry run lists every one of them, whether it would run or not.
     operations: list[str] = field(default_factory=list)
-    # Operations that run only if an earlier one changed something (a reload, a restart):
-    # a dry run cannot tell whether they would.
-    conditional: list[str] = field(default_factory=list)
     # path -> "created" or the diff's lines ("@@ ...", "- old", "+ new", "  same")
     files: dict[str, list[str]] = field(default_factory=dict)
 
@@ -41,10 +40,6 @@ def read(plan_json: str, log: str, secret_files: frozenset[str] = SECRET_FILES
     for operation in plan:
         for node in operation["hosts_with_change"]:
             drift.setdefault(node, NodeDrift()).operations.append(operation["name"])
-    for operation in plan:
-        for node in operation["hosts_with_conditional_change"]:
-            if node in drift:
-                drift[node].conditional.append(operation["name"])
     # pyinfra logs "[node] Will modify|create PATH", then the diff two spaces further in.
     current: list[str] | None = None
     indent = ""
@@ -82,7 +77,6 @@ def text(env: str, drift: dict[str, NodeDrift]) -> str:
     for node, changes in sorted(drift.items()):
         lines.append(f"{node}:")
         lines += [f"  {operation}" for operation in changes.operations]
-        lines += [f"  then, if needed: {operation}" for operation in changes.conditional]
         for path, diff in sorted(changes.files.items()):
             lines.append(f"  --- {path} (on {node})\n  +++ {path} (rendered)")
             lines += [f"  {line}" for line in diff]
