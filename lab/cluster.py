@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from lab import network, vm
+from lab import network, sessions, vm
 from lab import probe as probe_module
 from lab.layout import Layout
 from lvsha import footprint, hostcert, paths, status
@@ -57,6 +57,12 @@ def changed_operations(report: dict[str, Any]) -> list[str]:
     """Names of operations that changed (or failed on) any host in a pyinfra --json report."""
     return [op["name"] for op in report["results"]["operations"]
             if op["success"] or op["error"]]
+
+
+def changed_nodes(report: dict[str, Any]) -> dict[str, list[str]]:
+    """`changed_operations`, each with the hosts it changed (or failed on)."""
+    return {op["name"]: op["success"] + op["error"] for op in report["results"]["operations"]
+            if op["success"] or op["error"]}
 
 
 # What pacemaker reports on a node.
@@ -129,6 +135,14 @@ def ipvs_table(layout: Layout, node: str) -> dict[str, dict[str, status.RealServ
 
 def wait_healthy(layout: Layout, timeout_s: float = 420,
                  clear_failures: Callable[[str], None] | None = None) -> ClusterState:
+    """`healthy_report`'s membership: who is promoted, who is online."""
+    membership = healthy_report(layout, timeout_s, clear_failures).membership
+    assert membership is not None  # a healthy report has one
+    return membership
+
+
+def healthy_report(layout: Layout, timeout_s: float = 420,
+                   clear_failures: Callable[[str], None] | None = None) -> status.Report:
     """Until `python -m lvsha status` says healthy (`lvsha.status.judge`): every node online,
     one Promoted and the VIP on its NIC alone, ldirectord on every node, nothing failed (no
     fencing either), every node's IPVS table holding every service with every node in service
@@ -160,7 +174,7 @@ def wait_healthy(layout: Layout, timeout_s: float = 420,
                 pass  # the nodes answer again by the next round
             cleaned_at = time.monotonic()
         elif current.verdict == status.Verdict.HEALTHY and view:
-            return view
+            return current
         if time.monotonic() > deadline:
             raise RuntimeError(f"cluster not healthy after {timeout_s:.0f} s: "
                                + "; ".join(reasons))
@@ -222,17 +236,36 @@ def tally(layout: Layout, port: int, connections: int = 30) -> Counter[str]:
                    for r in probe(layout, port, connections, 0.05, hold=True))
 
 
+def farm_ssh(layout: Layout, *command: str, known_hosts: str | None = None) -> list[str]:
+    """ssh to the VIP as an SSH farm's user would: trusting nothing but the farm's
+    known_hosts line (the host CA), strictly. Run inside the lab namespace."""
+    known = known_hosts or str(paths.farm_known_hosts(layout.spec))
+    return ["ssh", "-i", str(layout.ssh_key), "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
+            "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known}",
+            "-o", "GlobalKnownHostsFile=/dev/null",
+            f"{layout.spec.ssh.user}@{layout.spec.vip.address}", *command]
+
+
 def farm_ssh_command(layout: Layout, *command: str, known_hosts: str | None = None
                      ) -> list[str]:
-    """ssh to the VIP from the lab namespace as an SSH farm's user would: trusting nothing but
-    the farm's known_hosts line (the host CA), strictly."""
-    known = known_hosts or str(paths.farm_known_hosts(layout.spec))
-    return network.in_namespace(layout, "ssh", "-i", str(layout.ssh_key),
-                                "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
-                                "-o", "StrictHostKeyChecking=yes",
-                                "-o", f"UserKnownHostsFile={known}",
-                                "-o", "GlobalKnownHostsFile=/dev/null",
-                                f"{layout.spec.ssh.user}@{layout.spec.vip.address}", *command)
+    """`farm_ssh` from the lab namespace."""
+    return network.in_namespace(layout, *farm_ssh(layout, *command, known_hosts=known_hosts))
+
+
+def held_sessions(layout: Layout, count: int, seconds: float
+                  ) -> tuple[subprocess.Popen[str], dict[str, int]]:
+    """``count`` SSH sessions through the VIP (`lab.sessions`, run in the lab namespace),
+    held for ``seconds`` or until terminated; once they have logged in, the client and its
+    first line ({"opened": n, "of": count}). Its other lines, one per session, follow at the
+    end."""
+    client = subprocess.Popen(network.in_namespace(layout, *sessions.command(
+        farm_ssh(layout), count, seconds)), cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert client.stdout is not None
+    header: dict[str, int] = json.loads(client.stdout.readline() or "{}")
+    if "opened" not in header:
+        client.kill()
+        raise RuntimeError("the held sessions' client ended before its logins")
+    return client, header
 
 
 def ssh_tally(layout: Layout, connections: int = 30) -> Counter[str]:
@@ -255,20 +288,23 @@ def ssh_tally(layout: Layout, connections: int = 30) -> Counter[str]:
     return answers
 
 
-def tallies(layout: Layout, connections: int = 30) -> dict[str, Counter[str]]:
-    """`tally` for every service, by service name; for an SSH farm's, `ssh_tally` with three
-    logins per node (held open, least-connection spreads them evenly; each costs a node's
-    emulated CPU a key exchange)."""
+def tallies(layout: Layout, connections: int = 30, logins: bool = True
+            ) -> dict[str, Counter[str]]:
+    """`tally` for every service, by service name; for an SSH farm's, with ``logins``,
+    `ssh_tally` with three logins per node (held open, least-connection spreads them evenly;
+    each costs a node's emulated CPU a key exchange, ~15 s for the lab's nine)."""
     farm = hostcert.farm_services(layout.spec)
-    logins = min(connections, 3 * len(layout.spec.nodes))
-    return {s.name: ssh_tally(layout, logins) if s in farm
-            else tally(layout, s.port, connections) for s in layout.spec.services}
+    per_node = min(connections, 3 * len(layout.spec.nodes))
+    return {s.name: ssh_tally(layout, per_node) if s in farm
+            else tally(layout, s.port, connections)
+            for s in layout.spec.services if logins or s not in farm}
 
 
-def unbalanced(layout: Layout, answered: dict[str, Counter[str]] | None = None) -> list[str]:
-    """Services whose sessions (`tallies`, taken now unless given) some node never answered,
-    or that went unanswered."""
-    answered = tallies(layout) if answered is None else answered
+def unbalanced(layout: Layout, answered: dict[str, Counter[str]] | None = None,
+               logins: bool = True) -> list[str]:
+    """Services whose sessions (`tallies`, taken now unless given; SSH farms' only with
+    ``logins``) some node never answered, or that went unanswered."""
+    answered = tallies(layout, logins=logins) if answered is None else answered
     names = {n.name for n in layout.spec.nodes}
     return [f"{service}: {dict(counts)}" for service, counts in answered.items()
             if set(counts) != names]
@@ -317,9 +353,9 @@ def proof(layout: Layout, requests: int = 30) -> None:
     """Print who is master, the IPVS table, which node answered each request and where
     ldirectord runs; fail unless every node answered and only pacemaker's ldirectord runs."""
     spec = layout.spec
-    wait_healthy(layout)
+    healthy = healthy_report(layout)
     print(f"$ python -m lvsha status {spec.name}  (in the lab namespace)")
-    print(status.text(spec, report(layout)))
+    print(status.text(spec, healthy))
     answered = tallies(layout, requests)
     for service in spec.services:
         tallied = answered[service.name]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lab import cluster, network, probe, sessions, vm
+from lab import cluster, network, probe, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import footprint, status
@@ -503,19 +503,20 @@ DIRECTOR_FAULTS = ("kill-vm", "nic-down", "nic-bounced", "kill-corosync", "kill-
 # Faults run with held sessions: the director faults, and a real server fenced under them.
 SESSION_FAULTS = (*DIRECTOR_FAULTS, "hung-real-server")
 SESSIONS_PER_NODE = 2
-# Held sessions open and are synced to every node (on their third packet, sync_threshold)
-# before the fault.
-SESSIONS_SYNC_S = 10.0
+# Once logged in, held sessions are synced to every node (on their third packet,
+# sync_threshold; the master sync daemon sends every 2 s at most) before the fault.
+SESSIONS_SYNC_S = 5.0
 
 
 @dataclass(frozen=True)
 class HeldSessions:
-    """Sessions held open through a fault, each sending every 200 ms.
+    """SSH sessions held open through a fault, each printing a timestamp every 200 ms
+    (`lab.sessions`).
 
     eligible: those whose real server the fault did not take down; survived: eligible ones
     alive at the end; lost_with_node: those on the node the fault took down; longest_stall_s:
-    the longest any eligible session's data went unacknowledged; unopened: sessions that did
-    not open before the fault; deaths: why eligible ones died."""
+    the longest any eligible session printed nothing; unopened: sessions that did not log in
+    before the fault; deaths: why eligible ones died."""
 
     eligible: int
     survived: int
@@ -538,9 +539,7 @@ def held_through(layout: Layout, node: str, measure: Callable[[], Outage], watch
     fault on ``node`` (probing for ``watch_s``) while they run; ``booted``, the node's boot
     id before the fault, tells whether its own sessions died with it."""
     count = SESSIONS_PER_NODE * len(layout.spec.nodes)
-    client = subprocess.Popen(network.in_namespace(layout, *sessions.command(
-        str(layout.spec.vip.address), probed_service(layout).port, count,
-        SESSIONS_SYNC_S + watch_s)), cwd=REPO, stdout=subprocess.PIPE, text=True)
+    client, header = cluster.held_sessions(layout, count, SESSIONS_SYNC_S + watch_s)
     try:
         time.sleep(SESSIONS_SYNC_S)
         outage = measure()
@@ -548,7 +547,7 @@ def held_through(layout: Layout, node: str, measure: Callable[[], Outage], watch
         output, _ = client.communicate(timeout=60)
     finally:
         client.kill()
-    header, *results = [json.loads(line) for line in output.splitlines()]
+    results = [json.loads(line) for line in output.splitlines()]
     down = went_down(layout, node, booted)
     lost = [r for r in results if down and r["answer"] == node]
     eligible = [r for r in results if r not in lost]

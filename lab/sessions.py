@@ -1,12 +1,15 @@
-"""Long-lived sessions through the VIP, as an SSH or RDP farm's users hold them: open COUNT
-connections to HOST:PORT, then for SECONDS (or until a SIGTERM) send a timestamp on each every
-INTERVAL s, and print one JSON line per session: which node answered it, whether it is alive
-at the end, why it died, and its longest stall (how long data sent on it stayed
-unacknowledged).
+"""Long-lived SSH sessions through the VIP, as an SSH farm's users hold them: COUNT logins with
+the given ssh command line, each running a remote loop that prints a timestamp every INTERVAL
+s, held for SECONDS (or until a SIGTERM); then one JSON line per session: which node it
+reached, whether it is alive at the end, why it died, and its longest stall (the longest time
+without a line from it).
 
-A session is alive while what it sends is acknowledged by the real server it was put on. One
-that a director change sends elsewhere is reset (the new director delivers it locally, and
-that node has no such connection) or never acknowledged again; both end it here.
+In DR mode the real server's output goes straight to the client; only the client's
+acknowledgements pass the director. While no director forwards them, the server's send window
+fills and its output stops; a new director that does not know the session delivers them
+locally, and that node's reset ends the session (ssh exits: "Connection reset", "Broken
+pipe"). A session alive at the end prints again within DRAIN_S; one that does not has
+stalled for good, and is dead too.
 
 Build its command line with `command()` and run it inside the lab's namespace.
 """
@@ -14,120 +17,132 @@ Build its command line with `command()` and run it inside the lab's namespace.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
+import os
+import selectors
 import signal
-import socket
-import struct
+import subprocess
 import sys
-import termios
 import time
 from dataclasses import dataclass
 
-# How long, after the last send, unacknowledged data may take to drain before the session is
-# called stalled for good.
+# How long a login may take (a key exchange on a loaded emulated node).
+LOGIN_TIMEOUT_S = 60.0
+# How long after the end a silent session has to print again before it counts as dead.
 DRAIN_S = 5.0
 
 
-def command(host: str, port: int, count: int, seconds: float,
-            interval_s: float = 0.2) -> list[str]:
-    """The command line (to be run inside the lab's namespace)."""
-    return [sys.executable, "-m", "lab.sessions", host, str(port), "--count", str(count),
-            "--seconds", str(seconds), "--interval", str(interval_s)]
+def command(ssh: list[str], count: int, seconds: float, interval_s: float = 0.2) -> list[str]:
+    """The command line (to be run inside the lab's namespace); ``ssh`` logs in to the VIP."""
+    return [sys.executable, "-m", "lab.sessions", "--count", str(count), "--seconds",
+            str(seconds), "--interval", str(interval_s), "--", *ssh]
 
 
-def unacknowledged(connection: socket.socket) -> int:
-    """Bytes sent on ``connection`` and not yet acknowledged (SIOCOUTQ)."""
-    value: int = struct.unpack("i", fcntl.ioctl(connection.fileno(), termios.TIOCOUTQ,
-                                                struct.pack("i", 0)))[0]
-    return value
+def remote_loop(interval_s: float) -> str:
+    """What each session runs: the node's name, then a timestamp every ``interval_s``."""
+    return f"hostname; while :; do date +%s.%N; sleep {interval_s}; done"
 
 
 @dataclass
 class Session:
-    connection: socket.socket
-    answer: str
+    process: subprocess.Popen[bytes]
+    answer: str = ""
+    pending: bytes = b""
+    last_line_at: float = 0.0
+    longest_stall_s: float = 0.0
     error: str | None = None
     died_at: float | None = None
-    stalled_since: float | None = None
-    longest_stall_s: float = 0.0
+    lines: int = 0
 
-    def tick(self, now: float, started: float) -> None:
-        """Note whether what was sent so far is acknowledged, then send a timestamp; note a
-        reset or a close."""
-        if self.error:
+    @property
+    def fd(self) -> int:
+        assert self.process.stdout is not None
+        return self.process.stdout.fileno()
+
+    def read(self, now: float, started: float) -> None:
+        """Take what the session printed; its end (ssh exited) is its death."""
+        data = os.read(self.fd, 65536)
+        if not data:
+            self.process.wait()
+            assert self.process.stderr is not None
+            why = self.process.stderr.read().decode(errors="replace").strip().splitlines()
+            self.die(why[-1] if why else f"ssh exited {self.process.returncode}", now, started)
             return
-        self.watch_stall(now)
-        try:
-            if self.connection.recv(64, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b"":
-                self.die("closed by the server", now, started)
-                return
-        except BlockingIOError:
-            pass  # nothing to read: the server only listens
-        except OSError as exc:
-            self.die(exc.strerror or str(exc), now, started)
-            return
-        try:
-            self.connection.send(f"{now - started:.1f}\n".encode())
-        except OSError as exc:
-            self.die(exc.strerror or str(exc), now, started)
+        self.pending += data
+        *complete, self.pending = self.pending.split(b"\n")
+        for line in complete:
+            if not self.answer:
+                self.answer = line.decode(errors="replace").strip()
+            else:
+                self.lines += 1
+                self.watch_stall(now)
+            self.last_line_at = now
 
     def watch_stall(self, now: float) -> None:
-        if unacknowledged(self.connection):
-            self.stalled_since = self.stalled_since or now
-            self.longest_stall_s = max(self.longest_stall_s, now - self.stalled_since)
-        else:
-            self.stalled_since = None
+        if self.error is None and self.answer:
+            self.longest_stall_s = max(self.longest_stall_s, now - self.last_line_at)
 
     def die(self, error: str, now: float, started: float) -> None:
         self.error, self.died_at = error, round(now - started, 2)
 
     def report(self) -> dict[str, object]:
         return {"answer": self.answer, "alive": self.error is None, "error": self.error,
-                "died_at": self.died_at, "longest_stall_s": round(self.longest_stall_s, 2)}
+                "died_at": self.died_at, "longest_stall_s": round(self.longest_stall_s, 2),
+                "lines": self.lines}
 
 
-def open_session(host: str, port: int) -> Session | None:
-    try:
-        connection = socket.create_connection((host, port), timeout=5)
-        answer = connection.recv(256).decode(errors="replace").strip().splitlines()[0]
-    except (OSError, IndexError):
-        return None
-    connection.setblocking(False)
-    return Session(connection, answer)
+def pump(sessions: list[Session], selector: selectors.BaseSelector, timeout_s: float,
+         started: float) -> None:
+    """Read whatever the live sessions printed within ``timeout_s``."""
+    for key, _ in selector.select(timeout_s):
+        session: Session = key.data
+        session.read(time.monotonic(), started)
+        if session.error is not None:
+            selector.unregister(key.fileobj)
+    now = time.monotonic()
+    for session in sessions:
+        session.watch_stall(now)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m lab.sessions", description=__doc__)
-    parser.add_argument("host")
-    parser.add_argument("port", type=int)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--interval", type=float, default=0.2)
+    parser.add_argument("ssh", nargs=argparse.REMAINDER, help="-- ssh ... user@vip")
     args = parser.parse_args()
-    opened = [open_session(args.host, args.port) for _ in range(args.count)]
-    sessions = [s for s in opened if s is not None]
-    print(json.dumps({"opened": len(sessions), "of": args.count}), flush=True)
+    ssh = args.ssh[1:] if args.ssh[:1] == ["--"] else args.ssh
+    started = time.monotonic()
+    sessions = [Session(subprocess.Popen([*ssh, remote_loop(args.interval)],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE))
+                for _ in range(args.count)]
+    selector = selectors.DefaultSelector()
+    for session in sessions:
+        selector.register(session.fd, selectors.EVENT_READ, session)
+    # Logins first (all at once: least-connection spreads held sessions evenly).
+    while any(not s.answer and s.error is None for s in sessions) \
+            and time.monotonic() - started < LOGIN_TIMEOUT_S:
+        pump(sessions, selector, 0.5, started)
+    opened = [s for s in sessions if s.answer and s.error is None]
+    print(json.dumps({"opened": len(opened), "of": args.count}), flush=True)
     terminated: list[int] = []  # the watch that needs the sessions may end early
     signal.signal(signal.SIGTERM, lambda signum, _: terminated.append(signum))
     started = time.monotonic()
-    while not terminated and (now := time.monotonic()) - started < args.seconds:
-        for session in sessions:
-            session.tick(now, started)
-        time.sleep(args.interval)
-    drain_by = time.monotonic() + DRAIN_S
-    while any(s.error is None and unacknowledged(s.connection) for s in sessions) \
-            and time.monotonic() < drain_by:
-        time.sleep(args.interval)
+    while not terminated and time.monotonic() - started < args.seconds:
+        pump(opened, selector, args.interval, started)
+    # Alive at the end means printing after it.
+    ended = time.monotonic()
+    while time.monotonic() < ended + DRAIN_S and any(
+            s.error is None and s.last_line_at <= ended for s in opened):
+        pump(opened, selector, args.interval, started)
     now = time.monotonic()
-    for session in sessions:
-        if session.error is None:
-            session.watch_stall(now)
-            if unacknowledged(session.connection):
-                session.die(f"data unacknowledged for {session.longest_stall_s:.1f} s", now,
-                            started)
+    for session in opened:
+        if session.error is None and session.last_line_at <= ended:
+            session.die(f"no output for {now - session.last_line_at:.1f} s", now, started)
         print(json.dumps(session.report()), flush=True)
-        session.connection.close()
+    for session in sessions:
+        session.process.kill()
 
 
 if __name__ == "__main__":

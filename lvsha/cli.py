@@ -2,7 +2,8 @@
 environment how it is.
 
 `check` and `render` read only the spec and the templates; `status` reads the nodes over SSH
-(`ops/status.py`) and changes nothing.
+(`ops/status.py`), `diff` runs pyinfra's dry run of the deploy (`ops/drift.py`); neither
+changes anything.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import NoReturn
 
-from lvsha import environments, render, status
+from lvsha import drift, environments, render, status
 from lvsha.spec import ClusterSpec
 from lvsha.validate import SpecError
 
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
                               "1 degraded, 2 down or unreachable")
     ask.add_argument("target")
     ask.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
+    compare = commands.add_parser("diff", help="what a deploy would change on each node, "
+                                  "changing nothing: exit 0 nothing, 1 something")
+    compare.add_argument("target")
     args = parser.parse_args(argv)
 
     spec = _load_or_exit(args.target)
@@ -111,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report.as_json(), indent=2) if args.json
               else status.text(spec, report))
         return int(report.verdict)
+    elif args.command == "diff":
+        from ops import drift as dry_run  # runs pyinfra --dry against the nodes
+        changes = dry_run.plan(spec)
+        print(drift.text(spec.name, changes))
+        return 1 if changes else 0
     else:
         sys.stdout.write(RENDERERS[args.file](spec))
     return 0

@@ -43,8 +43,8 @@ def lab() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def cluster_deploys(lab: None) -> labtools.Deploys:
-    """The cluster deployed on the session's lab (first run and re-run, measured)."""
-    return labtools.deploy_twice()
+    """The cluster deployed on the session's lab, and what a re-run would change."""
+    return labtools.deploy_and_diff()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

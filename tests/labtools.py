@@ -64,6 +64,15 @@ def status_cli() -> tuple[int, dict[str, Any]]:
     return result.returncode, report
 
 
+def diff_cli() -> tuple[int, str]:
+    """`python -m lvsha diff lab` as an operator runs it (in the lab's namespace): its exit
+    code and what it printed."""
+    result = subprocess.run(network.in_namespace(LAYOUT, str(PYTHON), "-m", "lvsha", "diff",
+                                                 LAYOUT.spec.name),
+                            cwd=REPO, capture_output=True, text=True, timeout=1200)
+    return result.returncode, result.stdout + result.stderr
+
+
 def leftovers() -> list[str]:
     """Anything of the lab still on the host: qemu processes, namespace, disks, pidfiles."""
     found = [f"process {pid}" for pid in vm.lab_processes(LAYOUT)]
@@ -76,16 +85,19 @@ def leftovers() -> list[str]:
 @dataclass
 class Deploys:
     first: dict[str, Any]
-    second: dict[str, Any]
     process_lists: str
+    # `python -m lvsha diff lab` right after: exit code and output
+    diff_code: int
+    diff: str
 
 
-def deploy_twice() -> Deploys:
+def deploy_and_diff() -> Deploys:
     """The lab's first deploy (with every process list seen meanwhile), recorded by `make lab`
-    on a lab the tests took over, or run now, and an immediate re-run."""
+    on a lab the tests took over, or run now, and `diff` at once: what a re-run would change.
+    (A real re-run is the drift test's deploy, which must change the drifted node alone.)"""
     first = record.first_deploy(LAYOUT)
     if first is None:
         record.deploy(LAYOUT)
         first = record.first_deploy(LAYOUT)
         assert first is not None
-    return Deploys(first.report, cluster.deploy(LAYOUT), first.process_lists)
+    return Deploys(first.report, first.process_lists, *diff_cli())

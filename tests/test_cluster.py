@@ -1,5 +1,6 @@
-"""The deploy turns the lab's three VMs into the spec's cluster, proven through the VIP; a
-second run changes nothing; no secret leaks into the repo, pyinfra's output or a process list."""
+"""The deploy turns the lab's three VMs into the spec's cluster, proven through the VIP; `diff`
+then finds nothing to change, and after a node drifts, that node alone, which a re-run puts
+right; no secret leaks into the repo, pyinfra's output or a process list."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.lab
 SPEC = LAYOUT.spec
 PORT = faults.probed_service(LAYOUT).port
 PACKAGED = footprint.PACKAGED_LDIRECTORD_UNIT
+CIB_DEPLOY = "Apply cluster properties and resources"  # pyinfra_deploys.lvs's @deploy
 
 
 def settled_state() -> cluster.ClusterState:
@@ -104,18 +106,19 @@ def test_the_ssh_farm_reaches_every_node_trusting_only_its_host_ca(
     assert subprocess.run(["git", "check-ignore", "-q", str(ca)], cwd=REPO).returncode == 0
 
 
-def test_second_run_changes_nothing(cluster_deploys: labtools.Deploys) -> None:
-    """How long each run takes is bench/deploy.py's business, not a test's."""
+def test_diff_says_a_re_run_would_change_nothing(cluster_deploys: labtools.Deploys) -> None:
+    """`python -m lvsha diff lab` on the cluster just deployed: exit 0, nothing to change.
+    How long each run takes is bench/deploy.py's business, not a test's."""
     assert cluster.changed_operations(cluster_deploys.first), "the first run changed nothing?"
-    assert cluster.changed_operations(cluster_deploys.second) == []
+    assert (cluster_deploys.diff_code, cluster_deploys.diff.strip()) == \
+        (0, "lab: a deploy would change nothing"), cluster_deploys.diff
 
 
 def test_no_secret_leaks(cluster_deploys: labtools.Deploys) -> None:
     password = paths.hacluster_password(SPEC).read_text().strip()
     authkey = secrets.corosync_authkey(SPEC).read_bytes()
     forms = [password, authkey.hex(), base64.b64encode(authkey).decode()]
-    outputs = [str(cluster_deploys.first), str(cluster_deploys.second),
-               cluster_deploys.process_lists]
+    outputs = [str(cluster_deploys.first), cluster_deploys.diff, cluster_deploys.process_lists]
     assert len(cluster_deploys.process_lists.splitlines()) > 100  # the recorder did record
     for output in outputs:
         for secret in forms:
@@ -264,17 +267,24 @@ def pacemakers_ldirectord(node: str) -> list[int]:
             if cgroup.endswith(footprint.PACEMAKER_CGROUP_SUFFIX)]
 
 
-def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
+def test_a_drifted_node_is_named_by_diff_and_put_right_by_a_re_run(
         cluster_deploys: labtools.Deploys) -> None:
-    """At a slow first boot the packaged ldirectord.service timed out and, its KillMode=none,
-    left a daemon nobody managed, reading lvsha's ldirectord.cf (seen on a 5-node lab). Made so
-    here on a real server: pacemaker's own ldirectord banned from it (at first boot the unit
-    starts before pacemaker), the unit unmasked and given a start timeout shorter than
-    ldirectord's start. The deploy then leaves the node as if that had never happened."""
+    """A real server drifts two ways. A rendered file is edited by hand. And an ldirectord is
+    left by a slow first boot: the packaged ldirectord.service timed out and, its KillMode=none,
+    left a daemon nobody managed, reading lvsha's ldirectord.cf (seen on a 5-node lab); made so
+    here with pacemaker's own ldirectord banned from the node (at first boot the unit starts
+    before pacemaker), the unit unmasked and given a start timeout shorter than ldirectord's.
+
+    `python -m lvsha diff lab` names that node and the edited line (exit 1), and a re-run of
+    the deploy changes that node alone and leaves it as if nothing had happened. The ban is the
+    test's own constraint: diff shows, and the deploy does, its removal on the node that
+    applies the CIB."""
     state = settled_state()
     real = state.unpromoted[0]
+    cib_node = SPEC.nodes[0].name  # `context.is_first_node`: it applies the CIB
     clone = footprint.LDIRECTORD_CLONE
     drop_in = f"/run/systemd/system/{PACKAGED}.d/slow-first-boot.conf"
+    edited, edit = footprint.BOOT_GUARD_NFT, "# edited by hand"
     ssh(real, f"sudo crm_resource --ban --resource {clone} --node {real} --quiet")
     try:
         deadline = time.monotonic() + 180
@@ -289,14 +299,31 @@ def test_an_ldirectord_left_by_a_slow_first_boot_is_stopped(
         strays = [p for p in cluster.ldirectord_processes(LAYOUT)[real]
                   if not p[1].endswith(footprint.PACEMAKER_CGROUP_SUFFIX)]
         assert strays, "the timed-out unit left no ldirectord behind; the fault did not happen"
+        # The boot guard's ruleset is read only at boot: editing it disturbs nothing.
+        ssh(real, f"echo '{edit}' | sudo tee -a {edited} >/dev/null")
+
+        code, drifted = labtools.diff_cli()
+        assert code == 1, drifted
+        listed = {line[:-1] for line in drifted.splitlines()
+                  if line.startswith("lab") and line.endswith(":")}
+        assert real in listed and listed <= {real, cib_node}, drifted
+        assert f"--- {edited} (on {real})" in drifted and f"  - {edit}" in drifted, drifted
+        assert "Mask the packaged ldirectord unit" in drifted, drifted
+
         report = cluster.deploy(LAYOUT)
-        assert any("ldirectord pacemaker did not start" in name
-                   for name in cluster.changed_operations(report))
+        changed = cluster.changed_operations(report)
+        assert any("ldirectord pacemaker did not start" in name for name in changed), changed
+        assert any(f"Deploy {edited}" in name for name in changed), changed
+        elsewhere = {op for op, nodes in cluster.changed_nodes(report).items()
+                     if set(nodes) - {real}}
+        assert elsewhere <= {f"{CIB_DEPLOY} | Replace the CIB constraints with lvsha's"}, \
+            elsewhere
     finally:
-        ssh(real, f"sudo rm -f {drop_in} && sudo systemctl daemon-reload && "
+        ssh(real, f"sudo rm -f {drop_in} && sudo sed -i '/^{edit}$/d' {edited} && "
+            f"sudo systemctl daemon-reload && "
             f"sudo crm_resource --clear --resource {clone} --quiet")
     ssh(real, "sudo crm_resource --cleanup --quiet")
     settled_state()
     assert cluster.ldirectord_problems(LAYOUT) == []
     assert ssh(real, f"systemctl is-enabled {PACKAGED} || true").strip() == "masked"
-    assert cluster.unbalanced(LAYOUT) == []
+    assert cluster.unbalanced(LAYOUT, logins=False) == []

@@ -70,6 +70,9 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
     report_outage(f"  {fault}: operation times after recovery (ms, longest over the nodes): "
                   + ", ".join(f"{op} {ms}" for op, ms in sorted(times.items())))
     # Recovered means balanced: every node answers sessions again, and only pacemaker's
-    # ldirectord runs (a rebooted node must not bring up the packaged one).
-    assert cluster.unbalanced(LAYOUT) == [], f"{fault}: not balanced after recovery"
+    # ldirectord runs (a rebooted node must not bring up the packaged one). Healthy already
+    # means every node in every service's table; sessions of the services with no SSH farm
+    # show it (no fault touches sshd, and nine logins cost ~15 s of CI per fault).
+    assert cluster.unbalanced(LAYOUT, logins=False) == [], \
+        f"{fault}: not balanced after recovery"
     assert cluster.ldirectord_problems(LAYOUT) == [], fault

@@ -1,17 +1,17 @@
-"""Established sessions survive a director change: the director syncs its connections to every
-other node (IPVS sync daemons), so the new director forwards each to the real server it was on."""
+"""Established SSH sessions survive a director change: the director syncs its connections to
+every other node (IPVS sync daemons), so the new director forwards each to the real server it
+was on."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
 
 import labtools
-from lab import cluster, faults, network, sessions
-from labtools import LAYOUT, REPO, ssh
+from lab import cluster, faults
+from labtools import LAYOUT, ssh
 from lvsha import footprint
 
 pytestmark = pytest.mark.lab
@@ -26,18 +26,16 @@ SESSION_S = 60.0
 def test_sessions_on_every_node_survive_a_director_move(
         cluster_deploys: labtools.Deploys) -> None:
     director = cluster.wait_healthy(LAYOUT).promoted[0]
-    command = network.in_namespace(LAYOUT, *sessions.command(
-        str(SPEC.vip.address), faults.probed_service(LAYOUT).port, SESSIONS, SESSION_S))
-    client = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    client, header = cluster.held_sessions(LAYOUT, SESSIONS, SESSION_S)
     ban = f"--resource {footprint.LVS_CLONE} --node {director} --promoted"
     try:
-        time.sleep(10)  # the sessions open and are synced (on their 3rd packet)
+        time.sleep(faults.SESSIONS_SYNC_S)  # synced to every node (on their 3rd packet)
         ssh(director, f"sudo crm_resource --ban {ban} --quiet")
         output, _ = client.communicate(timeout=SESSION_S + 60)
     finally:
         client.kill()
         ssh(director, f"sudo crm_resource --clear {ban} --quiet")
-    header, *results = [json.loads(line) for line in output.splitlines()]
+    results = [json.loads(line) for line in output.splitlines()]
     moved_to = cluster.wait_healthy(LAYOUT).promoted[0]
     assert header["opened"] == SESSIONS, header
     assert {r["answer"] for r in results} == {n.name for n in SPEC.nodes}, results
