@@ -5,7 +5,7 @@ keepalived reference on the same VMs with the same probe, side by side.
 Run from the repository root with the lab cluster up (`make lab`):
     .venv/bin/python bench/failover.py [--runs 3] [--lvsha-only] [FAULT ...]
 Each run injects the fault while a client in the lab namespace probes VIP:port every 200 ms
-(and, for a director fault, holds sessions on every node through it), then repairs the cluster
+(and, for a director fault, holds SSH sessions on every node through it), then repairs the cluster
 before the next run (a killed or NIC-less VM is power-cycled).
 For the reference, keepalived then replaces pacemaker on the same VMs (deploy_keepalived.py);
 at the end the lab is removed (`make lab-down`), since it no longer runs lvsha.
@@ -121,7 +121,7 @@ def main() -> None:
                   f"| {spread(theirs)} | {ratio} |")
         else:
             print(f"| {fault} | {spread(results)} | no counterpart | |")
-    print(f"\nheld sessions ({faults.SESSIONS_PER_NODE} per node, each sending every 200 ms): "
+    print(f"\nheld SSH sessions ({faults.SESSIONS_PER_NODE} per node, each printing every 200 ms): "
           "survived / eligible per run (sessions on a node the fault takes down are not "
           "eligible); longest stall of an eligible session, min / median / max")
     print("| fault | lvsha | keepalived |")
