@@ -4,19 +4,23 @@ and send traffic through the VIP from a client that is not a node."""
 from __future__ import annotations
 
 import json
+import queue
 import re
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from lab import network, sessions, vm
 from lab import probe as probe_module
+from lab.deploy_progress import DeployProgress
 from lab.layout import Layout
+from lab.progress import step
 from lvsha import footprint, hostcert, paths, status
 from lvsha.paths import REPO
 from lvsha.spec import Node
@@ -30,27 +34,57 @@ T = TypeVar("T")
 
 
 def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
-    """`pyinfra inventories/<env>.py deploy.py` from inside the lab; returns pyinfra's JSON."""
+    """`pyinfra inventories/<env>.py deploy.py` from inside the lab; returns pyinfra's JSON.
+    What it is doing is said as it goes (`lab.deploy_progress`, from pyinfra's log)."""
     command = network.in_namespace(
-        layout, str(REPO / ".venv" / "bin" / "pyinfra"), "-y", "--json",
+        layout, str(REPO / ".venv" / "bin" / "pyinfra"), "-y", "-v", "--json",
         f"inventories/{layout.spec.name}.py", deploy_file)
-    try:
-        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
-                                timeout=DEPLOY_TIMEOUT_S)
-    except subprocess.TimeoutExpired as timeout:
-        # Always bytes, whatever text= says.
-        sys.stderr.write((timeout.stderr or b"").decode(errors="replace")[-6000:])
-        raise SystemExit(f"lab: the deploy did not finish in {DEPLOY_TIMEOUT_S} s (a node that "
-                         "rebooted mid-deploy leaves pyinfra waiting on its dead connection)"
-                         ) from None
-    if result.returncode != 0:
-        sys.stderr.write(result.stderr[-6000:])
-        raise SystemExit(f"lab: the deploy failed (exit {result.returncode})")
-    for line in result.stderr.splitlines():  # e.g. the deploy's "runs without fencing"
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    log: queue.Queue[str | None] = queue.Queue()
+    report_text: list[str] = []
+    threading.Thread(target=_lines_into, args=(process.stderr, log), daemon=True).start()
+    threading.Thread(target=lambda out: report_text.append(out.read()), args=(process.stdout,),
+                     daemon=True).start()
+    progress = DeployProgress(started=time.monotonic())
+    stderr: list[str] = []
+    deadline = time.monotonic() + DEPLOY_TIMEOUT_S
+    while (line := _next_line(log)) is not None:
+        now = time.monotonic()
+        stderr += [line] if line else []
+        for said in progress.read(line, now) if line else progress.tick(now):
+            step(said)
+        if now > deadline:
+            process.kill()
+            sys.stderr.write("".join(stderr)[-6000:])
+            raise SystemExit(f"lab: the deploy did not finish in {DEPLOY_TIMEOUT_S} s (a node "
+                             "that rebooted mid-deploy leaves pyinfra waiting on its dead "
+                             "connection)")
+    if process.wait() != 0:
+        sys.stderr.write("".join(stderr)[-6000:])
+        raise SystemExit(f"lab: the deploy failed (exit {process.returncode})")
+    for line in stderr:  # e.g. the deploy's "runs without fencing"
         if "WARNING" in line:
             print(line.strip(), file=sys.stderr)
-    report: dict[str, Any] = json.loads(result.stdout)
+    while not report_text:  # the reader ends with pyinfra's stdout
+        time.sleep(0.05)
+    report: dict[str, Any] = json.loads(report_text[0])
     return report
+
+
+def _lines_into(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def _next_line(lines: queue.Queue[str | None]) -> str | None:
+    """The next line, "" after a second without one, None at the end."""
+    try:
+        return lines.get(timeout=1)
+    except queue.Empty:
+        return ""
 
 
 def changed_operations(report: dict[str, Any]) -> list[str]:
@@ -142,7 +176,8 @@ def wait_healthy(layout: Layout, timeout_s: float = 420,
 
 
 def healthy_report(layout: Layout, timeout_s: float = 420,
-                   clear_failures: Callable[[str], None] | None = None) -> status.Report:
+                   clear_failures: Callable[[str], None] | None = None,
+                   say: Callable[[str], None] | None = None) -> status.Report:
     """Until `python -m lvsha status` says healthy (`lvsha.status.judge`): every node online,
     one Promoted and the VIP on its NIC alone, ldirectord on every node, nothing failed (no
     fencing either), every node's IPVS table holding every service with every node in service
@@ -158,12 +193,16 @@ def healthy_report(layout: Layout, timeout_s: float = 420,
     failures may still be recorded once its test is over (a director cut off by ifdown; ifup
     fails its monitor when it rejoins), and a failed start keeps a resource off its node until
     cleaned up.
+
+    With ``say``, why it is not healthy yet is said whenever that changes.
     """
     deadline = time.monotonic() + timeout_s
     reasons: tuple[str, ...] = ()
     cleaned_at = -CLEANUP_EVERY_S
     while True:
         current = report(layout)
+        if say and current.reasons and current.reasons != reasons:
+            say(f"{current.verdict.name.lower()}: " + "; ".join(current.reasons))
         view, reasons = current.membership, current.reasons
         if (clear_failures and view and (view.failed_actions or view.fencing_problems)
                 and time.monotonic() - cleaned_at >= CLEANUP_EVERY_S):
@@ -353,7 +392,7 @@ def proof(layout: Layout, requests: int = 30) -> None:
     """Print who is master, the IPVS table, which node answered each request and where
     ldirectord runs; fail unless every node answered and only pacemaker's ldirectord runs."""
     spec = layout.spec
-    healthy = healthy_report(layout)
+    healthy = healthy_report(layout, say=lambda why: step(f"waiting for a healthy cluster: {why}"))
     print(f"$ python -m lvsha status {spec.name}  (in the lab namespace)")
     print(status.text(spec, healthy))
     answered = tallies(layout, requests)

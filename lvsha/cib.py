@@ -38,3 +38,25 @@ def nvpairs_to_delete(current_xml: str, optional: frozenset[str],
         return []
     have = {pair.get("name") for pair in ET.fromstring(current_xml).iter("nvpair")}
     return sorted(name for name in optional if name in have and name not in wanted)
+
+
+# Constraints an operator makes with `crm_resource --move/--ban` (`pcs resource move/ban`):
+# pacemaker gives them ids starting so, and they last until the operator clears them.
+OPERATOR_CONSTRAINT_PREFIX = "cli-"
+
+
+def with_operator_constraints(current_xml: str, wanted_xml: str, resources_xml: str) -> str:
+    """The rendered <constraints> (``wanted_xml``) plus the operator's own from the live ones
+    (``current_xml``) that name a resource the rendered <resources> still has: a re-deploy
+    keeps a node banned or a resource moved for maintenance until the operator clears it."""
+    if not current_xml.strip():
+        return wanted_xml
+    resources = {element.get("id") for element in ET.fromstring(resources_xml).iter()}
+    kept = [constraint for constraint in ET.fromstring(current_xml)
+            if constraint.get("id", "").startswith(OPERATOR_CONSTRAINT_PREFIX)
+            and constraint.get("rsc") in resources]
+    if not kept:
+        return wanted_xml
+    wanted = ET.fromstring(wanted_xml)
+    wanted.extend(kept)
+    return ET.tostring(wanted, encoding="unicode")

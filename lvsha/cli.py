@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("target")
     ask.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
     compare = commands.add_parser("diff", help="what a deploy would change on each node, "
-                                  "changing nothing: exit 0 nothing, 1 something")
+                                  "changing nothing: exit 0 nothing, 1 something, 2 the dry "
+                                  "run failed (a node unreachable)")
     compare.add_argument("target")
     args = parser.parse_args(argv)
 
@@ -117,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(report.verdict)
     elif args.command == "diff":
         from ops import drift as dry_run  # runs pyinfra --dry against the nodes
-        changes = dry_run.plan(spec)
+        try:
+            changes = dry_run.plan(spec)
+        except dry_run.DryRunFailed as failed:
+            print(f"lvsha: {failed}", file=sys.stderr)
+            return 2
         print(drift.text(spec.name, changes))
         return 1 if changes else 0
     else:

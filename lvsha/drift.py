@@ -20,6 +20,7 @@ ROLLING = {"Deploy corosync.conf": "corosync.conf", "Install the corosync authke
                "pacemaker's drop-in"}
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_UNREACHABLE = re.compile(r"^\[(?P<node>[^\]\s]+)\]\s+Could not connect")
 _FILE = re.compile(r"^\[(?P<node>[^\]]+)\]\s+Will (?P<verb>create|modify) (?P<path>\S+)\s*$")
 
 
@@ -58,6 +59,12 @@ def read(plan_json: str, log: str, secret_files: frozenset[str] = SECRET_FILES
         else:
             current = None
     return drift
+
+
+def unreachable(log: str) -> list[str]:
+    """The nodes pyinfra's log says it could not connect to."""
+    lines = (_ANSI.sub("", raw).strip() for raw in log.splitlines())
+    return sorted({found["node"] for line in lines if (found := _UNREACHABLE.match(line))})
 
 
 def rolling(drift: dict[str, NodeDrift]) -> list[str]:

@@ -107,9 +107,14 @@ def membership(crm_mon_xml: str) -> Membership:
 
 
 def _fence_event(event: ET.Element) -> str:
+    """What, whom, how it ended and when; for one that did not succeed, also why and who
+    asked and who executed it (pacemaker's fence-event attributes), to tell a failure apart."""
     when = event.get("completed", "")
+    why = [f"{key} {event.get(key)}" for key in ("extended-status", "exit-reason", "origin",
+                                                 "delegate") if event.get(key)]
     return (f"{event.get('action')} of {event.get('target')}: {event.get('status')}"
-            + (f" at {when}" if when else ""))
+            + (f" at {when}" if when else "")
+            + (f" ({', '.join(why)})" if why and event.get("status") != "success" else ""))
 
 
 @dataclass(frozen=True)

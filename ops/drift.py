@@ -15,8 +15,12 @@ from lvsha.spec import ClusterSpec
 TIMEOUT_S = 900
 
 
+class DryRunFailed(Exception):
+    """pyinfra's dry run did not finish: a node unreachable, a fact that could not be read."""
+
+
 def plan(spec: ClusterSpec) -> dict[str, drift.NodeDrift]:
-    """What a deploy of ``spec`` would change, per node; SystemExit(2) if pyinfra failed."""
+    """What a deploy of ``spec`` would change, per node; DryRunFailed if pyinfra failed."""
     result = subprocess.run(
         # Not -y: with it pyinfra skips the change detection a dry run reports.
         [str(REPO / ".venv" / "bin" / "pyinfra"), "--dry", "--diff", "--json",
@@ -27,6 +31,8 @@ def plan(spec: ClusterSpec) -> dict[str, drift.NodeDrift]:
         errors = [line for line in result.stderr.splitlines()
                   if "rror" in line or "failed" in line.lower()]
         sys.stderr.write("\n".join(errors[-20:]) + "\n")
-        raise SystemExit(f"lvsha: the dry run of {spec.name}'s deploy failed "
-                         f"(pyinfra exit {result.returncode})")
+        lost = drift.unreachable(result.stderr)
+        raise DryRunFailed(f"the dry run of {spec.name}'s deploy failed (pyinfra exit "
+                           f"{result.returncode})"
+                           + (f"; unreachable: {', '.join(lost)}" if lost else ""))
     return drift.read(result.stdout, result.stderr)

@@ -114,8 +114,11 @@ def cluster_configuration() -> None:
     # Resources before constraints: a constraint may only name resources that exist.
     for scope in ("resources", "constraints", "alerts"):
         wanted_xml = cib.section(rendered, scope)
-        current = cib.canonical(host.get_fact(CibSection, scope, _sudo=True))
-        if current != cib.canonical(wanted_xml):
+        live = host.get_fact(CibSection, scope, _sudo=True)
+        if scope == "constraints":
+            wanted_xml = cib.with_operator_constraints(live, wanted_xml,
+                                                       cib.section(rendered, "resources"))
+        if cib.canonical(live) != cib.canonical(wanted_xml):
             # A new CIB has no <alerts>, and cibadmin replaces only a section that exists.
             # Which of the two is decided when the command runs: on a stopped cluster the
             # fact was read before this deploy started pacemaker, and reads as empty.

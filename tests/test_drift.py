@@ -4,10 +4,14 @@ and what it would change is read per node, operation and file."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
-from lvsha import drift
+import pytest
+
+from lvsha import drift, environments
 from lvsha.paths import REPO
 
 DEPLOY = '''
@@ -57,3 +61,17 @@ def test_a_corosync_change_says_the_restart_is_rolling() -> None:
         operations=["Configure corosync and pacemaker | Deploy corosync.conf"])}
     assert drift.rolling(changes) == ["corosync.conf"]
     assert "one node at a time" in drift.text("lab", changes)
+
+
+def test_diff_without_a_network_exits_2_naming_every_node() -> None:
+    """Every node unreachable (a namespace with no route anywhere): the dry run fails, exit 2
+    (not 1, which says something would change), each node named."""
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare (util-linux) is not installed")
+    spec = environments.load("lab")
+    result = subprocess.run(["unshare", "--net", sys.executable, "-m", "lvsha", "diff", "lab"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    names = ", ".join(sorted(n.name for n in spec.nodes))
+    assert f"failed (pyinfra exit 1); unreachable: {names}" in result.stderr, result.stderr

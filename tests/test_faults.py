@@ -52,6 +52,10 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
             code, report = labtools.status_cli()
             assert (code, report["verdict"]) == (1, "degraded"), report
             assert f"{node} is not an online member" in report["reasons"], report
+            # and diff cannot say what a deploy would do (a deploy would stop before changing
+            # anything)
+            code, said = labtools.diff_cli()
+            assert code == 2 and f"unreachable: {node}" in said, said
     finally:
         healthy = faults.recover(LAYOUT, fault, node, report_outage)
     # And once the cluster is healthy again, for every fault: after kill-pacemaker pacemaker
