@@ -119,17 +119,13 @@ def report(layout: Layout) -> status.Report:
     return ops_status.report(layout.spec, run)
 
 
-def nic_addresses(layout: Layout) -> str:
-    """The command whose output `status.holds_vip` reads."""
-    return status.nic_addresses(layout.spec)
-
-
 def vip_holders(layout: Layout) -> list[str]:
     """Reachable nodes that hold the VIP on their NIC: the director(s)."""
     def holds(layout: Layout, name: str) -> bool:
         try:
             result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
-                                                   nic_addresses(layout), timeout_s=5),
+                                                   status.nic_addresses(layout.spec),
+                                                   timeout_s=5),
                                     capture_output=True, text=True, timeout=30)
         except subprocess.TimeoutExpired:
             return False  # connected, then lost: rebooting
@@ -333,8 +329,8 @@ def tallies(layout: Layout, connections: int = 30, logins: bool = True
     `ssh_tally` with three logins per node (held open, least-connection spreads them evenly;
     each costs a node's emulated CPU a key exchange, ~15 s for the lab's nine)."""
     farm = hostcert.farm_services(layout.spec)
-    per_node = min(connections, 3 * len(layout.spec.nodes))
-    return {s.name: ssh_tally(layout, per_node) if s in farm
+    farm_logins = min(connections, 3 * len(layout.spec.nodes))
+    return {s.name: ssh_tally(layout, farm_logins) if s in farm
             else tally(layout, s.port, connections)
             for s in layout.spec.services if logins or s not in farm}
 

@@ -118,7 +118,7 @@ def nic_bounced(layout: Layout, node: str) -> None:
     the node fenced (`MAY_RESET`), and the session ends with the node."""
     nic = layout.spec.nic
     result = subprocess.run(vm.ssh_command(layout, layout.spec.node(node), (
-        f"sudo sh -c 'ifdown {nic} && echo {BOUNCED} && {cluster.nic_addresses(layout)}; "
+        f"sudo sh -c 'ifdown {nic} && echo {BOUNCED} && {status.nic_addresses(layout.spec)}; "
         f"ifup {nic}'")), capture_output=True, text=True, timeout=120)
     _, bounced, addresses = result.stdout.partition(BOUNCED)
     if not bounced:
