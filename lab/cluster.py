@@ -45,8 +45,10 @@ def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
     log: queue.Queue[str | None] = queue.Queue()
     report_text: list[str] = []
     threading.Thread(target=_lines_into, args=(process.stderr, log), daemon=True).start()
-    threading.Thread(target=lambda out: report_text.append(out.read()), args=(process.stdout,),
-                     daemon=True).start()
+    # pyinfra's JSON report, read beside its log so that neither pipe fills
+    reader = threading.Thread(target=lambda out: report_text.append(out.read()),
+                              args=(process.stdout,), daemon=True)
+    reader.start()
     progress = DeployProgress(started=time.monotonic())
     stderr: list[str] = []
     deadline = time.monotonic() + DEPLOY_TIMEOUT_S
@@ -67,8 +69,7 @@ def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
     for line in stderr:  # e.g. the deploy's "runs without fencing"
         if "WARNING" in line:
             print(line.strip(), file=sys.stderr)
-    while not report_text:  # the reader ends with pyinfra's stdout
-        time.sleep(0.05)
+    reader.join()
     report: dict[str, Any] = json.loads(report_text[0])
     return report
 
