@@ -248,6 +248,26 @@ def each_node(layout: Layout, read: Callable[[Layout, str], T]) -> dict[str, T]:
         return dict(zip(names, pool.map(lambda name: read(layout, name), names), strict=True))
 
 
+# What a failed lab test shows of each node's cluster log.
+JOURNAL = ("sudo journalctl --since=-10min -o short-precise --no-pager -u corosync -u pacemaker "
+           "-u sbd | grep -E -i 'fenc|stonith|quorum|lost|error|warn|timed out' | tail -n 60")
+
+
+def journals(layout: Layout) -> str:
+    """The last 10 minutes of every reachable node's corosync, pacemaker and sbd log, the lines
+    that tell a fencing or membership story: what a failed lab test prints (the lab, and its
+    logs, are gone once the session ends)."""
+    def read(layout: Layout, name: str) -> str:
+        try:
+            result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name), JOURNAL,
+                                                   timeout_s=5),
+                                    capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return "(no answer)"
+        return result.stdout if result.returncode == 0 else f"(unreachable: {result.stderr})"
+    return "\n".join(f"--- {name}\n{text}" for name, text in each_node(layout, read).items())
+
+
 def operation_times(layout: Layout) -> dict[str, int]:
     """How long each resource operation last took (ms), as pacemaker recorded it (exec-time
     in the CIB's status), the longest over the nodes: {"ldirectord start": 23456, ...}.

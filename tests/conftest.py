@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import labtools  # noqa: E402
+from lab import cluster  # noqa: E402
 
 # Property tests (tests/test_properties.py): each example runs the tools (ldirectord ~1 s).
 settings.register_profile("lvsha", max_examples=20, deadline=None,
@@ -57,6 +59,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return max((stages.index(m.name) + 1 for m in item.iter_markers() if m.name in stages),
                    default=0)
     items.sort(key=stage)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A lab test that fails shows the nodes' cluster logs of its last 10 minutes (CI keeps
+    nothing else of the lab: CI25's kill-vm left only 'reboot of lab2: failed')."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and item.get_closest_marker("lab"):
+        try:
+            report.sections.append(("node journals", cluster.journals(labtools.LAYOUT)))
+        except (OSError, RuntimeError, subprocess.SubprocessError) as error:
+            report.sections.append(("node journals", f"not read: {error}"))
 
 
 MEASURED_OUTAGES: list[str] = []
