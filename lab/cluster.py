@@ -248,6 +248,37 @@ def each_node(layout: Layout, read: Callable[[Layout, str], T]) -> dict[str, T]:
         return dict(zip(names, pool.map(lambda name: read(layout, name), names), strict=True))
 
 
+def ipvs_connections(ipvsadm_lcn: str) -> list[tuple[str, str, str, str]]:
+    """`ipvsadm -Lcn`'s entries: (state, client, virtual, destination), addresses with ports."""
+    return [(words[2], words[3], words[4], words[5]) for words in map(str.split,
+            ipvsadm_lcn.splitlines()) if len(words) == 6 and words[0] in ("TCP", "UDP")]
+
+
+def sent_to(layout: Layout, port: int) -> dict[int, str]:
+    """Where each reachable node's IPVS sent the lab client's connections to VIP:``port``
+    (`ipvsadm -Lcn`), by client port: "lab2: SYN_RECV to lab1; ...". What a failed probe's
+    port says about why it failed (a real server that dropped it, or no entry: no director)."""
+    virtual = f"{layout.spec.vip.address}:{port}"
+    names = {str(node.address): node.name for node in layout.spec.nodes}
+
+    def read(layout: Layout, name: str) -> str:
+        try:
+            result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
+                                                   "sudo ipvsadm -Lcn", timeout_s=5),
+                                    capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            return ""
+        return result.stdout if result.returncode == 0 else ""
+    seen: dict[int, list[str]] = {}
+    for name, table in each_node(layout, read).items():
+        for state, client, to_virtual, destination in ipvs_connections(table):
+            if to_virtual == virtual:
+                address = destination.rsplit(":", 1)[0]
+                seen.setdefault(int(client.rsplit(":", 1)[1]), []).append(
+                    f"{name}: {state} to {names.get(address, address)}")
+    return {client_port: "; ".join(where) for client_port, where in seen.items()}
+
+
 # What a failed lab test shows of each node's cluster log.
 JOURNAL = ("sudo journalctl --since=-10min -o short-precise --no-pager -u corosync -u pacemaker "
            "-u sbd | grep -E -i 'fenc|stonith|quorum|lost|error|warn|timed out' | tail -n 60")

@@ -47,19 +47,24 @@ class Outage:
     two_holders: tuple[tuple[float, tuple[str, ...]], ...] = ()
 
     def __str__(self) -> str:
-        seen = "; ".join(f"+{at:.1f}s {why}" for at, why in self.failures[:12])
-        more = f" (+{len(self.failures) - 12} more)" if len(self.failures) > 12 else ""
+        # The first failures and the last: a late one (a tail) is what a budget trips on.
+        shown = [f"+{at:.1f}s {why}" for at, why in self.failures]
+        if len(shown) > 12:
+            shown[8:-4] = [f"(+{len(shown) - 12} more)"]
+        seen = "; ".join(shown)
         split = "".join(f"; +{at:.1f}s the VIP answered by {', '.join(nodes)}"
                         for at, nodes in self.two_holders[:5])
         return (f"downtime {self.downtime_s} s, disturbed {self.disturbed_s} s, {self.failed} "
-                f"failed, {'recovered' if self.recovered else 'NOT recovered'}: {seen}{more}"
+                f"failed, {'recovered' if self.recovered else 'NOT recovered'}: {seen}"
                 f"{split}")
 
 
-def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
+def outage(results: list[dict[str, Any]], fault_at_s: float,
+           sent_to: dict[int, str] | None = None) -> Outage:
     """Downtime and disturbance both end where a gap of failures does: at the next answered
     probe (a failed probe may have waited out its connect timeout first), or a probe
-    interval after the last one."""
+    interval after the last one. With ``sent_to`` (`cluster.sent_to`), each failure says
+    where IPVS sent its connection, by the probe's source port."""
     after = [r for r in results if r["t"] >= fault_at_s]
     longest, gap_start, last_failure = 0.0, None, fault_at_s
     for result in after:
@@ -71,8 +76,10 @@ def outage(results: list[dict[str, Any]], fault_at_s: float) -> Outage:
     if gap_start is not None:
         last_failure = after[-1]["t"] + PROBE_INTERVAL_S
         longest = max(longest, last_failure - gap_start)
-    failures = tuple((round(r["t"] - fault_at_s, 1), str(r["error"]))
-                     for r in after if r["answer"] is None)
+    where = sent_to or {}
+    failures = tuple((round(r["t"] - fault_at_s, 1), str(r["error"]) + (
+        f" ({where[r['source_port']]})" if r.get("source_port") in where else ""))
+        for r in after if r["answer"] is None)
     return Outage(downtime_s=round(longest, 2),
                   disturbed_s=round(last_failure - fault_at_s, 2),
                   failed=len(failures),
@@ -455,7 +462,10 @@ def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float,
         arp.join(timeout=30)
     finally:
         prober.kill()
-    seen = outage([json.loads(line) for line in output.splitlines()], fault_at)
+    results = [json.loads(line) for line in output.splitlines()]
+    seen = outage(results, fault_at)
+    if seen.failed:  # where the failed connections went, while the entries last
+        seen = outage(results, fault_at, cluster.sent_to(layout, port))
     return replace(seen, two_holders=tuple((round(at - fault_at, 1), nodes)
                                            for at, nodes in two_holders))
 

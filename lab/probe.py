@@ -39,18 +39,20 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
     """The first line the server sent, or None and the reason the attempt failed. An answered
     connection is appended to ``held`` (left open) when a list is given."""
     started = time.monotonic()
-    answer, error, used_port = None, None, source_port
+    answer, error = None, None
+    # Not socket.create_connection: a failed attempt's port (which IPVS may hold an entry for)
+    # is reported too. Bound only when asked: bind() picks ports otherwise than connect() does.
+    connection = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    connection.settimeout(timeout_s)
     try:
-        # Bound only when asked: bind() picks ports otherwise than connect() does.
-        connection = socket.create_connection(
-            (host, port), timeout=timeout_s,
-            source_address=("", source_port) if source_port else None)
+        if source_port:
+            connection.bind(("", source_port))
+        connection.connect((host, port))
     except TimeoutError:
         error = "connect timeout"
     except OSError as exc:
         error = f"connect: {exc.strerror or exc}"
     else:
-        used_port = connection.getsockname()[1]
         try:
             data = connection.recv(256).decode(errors="replace").strip()
             answer = data.splitlines()[0] if data else None
@@ -59,10 +61,11 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
             error = "connected, no answer in time"
         except OSError as exc:
             error = f"read: {exc.strerror or exc}"
-        if answer and held is not None:
-            held.append(connection)
-        else:
-            connection.close()
+    used_port = connection.getsockname()[1]
+    if answer and held is not None:
+        held.append(connection)
+    else:
+        connection.close()
     return {"answer": answer, "error": error, "source_port": used_port,
             "ms": round((time.monotonic() - started) * 1000)}
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from lab import faults
+from lab import cluster, faults
 from lab.faults import outage
 from lab.layout import Layout
 from lvsha import environments
@@ -50,6 +50,23 @@ def test_failures_before_the_fault_do_not_count() -> None:
     results = [result(0.0, None, "connect timeout")] + [
         result(1.0 + i * 0.2, "a") for i in range(6)]
     assert outage(results, fault_at_s=0.5).failed == 0
+
+
+def test_a_failure_says_where_ipvs_sent_its_connection_and_a_late_one_is_shown() -> None:
+    lcn = cluster.ipvs_connections(
+        "IPVS connection entries\n"
+        "pro expire state       source             virtual            destination\n"
+        "TCP 00:57  SYN_RECV    10.77.0.1:41234    10.77.0.100:80     10.77.0.11:80\n"
+        "TCP 14:56  ESTABLISHED 10.77.0.1:40686    10.77.0.100:22     10.77.0.12:22\n")
+    assert lcn == [("SYN_RECV", "10.77.0.1:41234", "10.77.0.100:80", "10.77.0.11:80"),
+                   ("ESTABLISHED", "10.77.0.1:40686", "10.77.0.100:22", "10.77.0.12:22")]
+    results = [result(0.0, "a")] + [
+        {**result(1.0 + i, None, "connect timeout"), "source_port": 41000 + i}
+        for i in range(16)] + [result(20.0 + i * 0.2, "a") for i in range(5)]
+    seen = outage(results, fault_at_s=0.5, sent_to={41015: "lab2: SYN_RECV to lab1"})
+    assert seen.failures[-1] == (15.5, "connect timeout (lab2: SYN_RECV to lab1)")
+    assert "(+4 more); +12.5s connect timeout" in str(seen)
+    assert str(seen).endswith("+15.5s connect timeout (lab2: SYN_RECV to lab1)")
 
 
 def lab_with(fencing: Fencing) -> Layout:
