@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from lab import cluster, network, probe, vm
@@ -60,11 +61,10 @@ class Outage:
 
 
 def outage(results: list[dict[str, Any]], fault_at_s: float,
-           sent_to: dict[int, str] | None = None) -> Outage:
+           explain: Callable[[dict[str, Any]], str] | None = None) -> Outage:
     """Downtime and disturbance both end where a gap of failures does: at the next answered
     probe (a failed probe may have waited out its connect timeout first), or a probe
-    interval after the last one. With ``sent_to`` (`cluster.sent_to`), each failure says
-    where IPVS sent its connection, by the probe's source port."""
+    interval after the last one. ``explain`` adds what is known of a failed probe."""
     after = [r for r in results if r["t"] >= fault_at_s]
     longest, gap_start, last_failure = 0.0, None, fault_at_s
     for result in after:
@@ -76,10 +76,9 @@ def outage(results: list[dict[str, Any]], fault_at_s: float,
     if gap_start is not None:
         last_failure = after[-1]["t"] + PROBE_INTERVAL_S
         longest = max(longest, last_failure - gap_start)
-    where = sent_to or {}
-    failures = tuple((round(r["t"] - fault_at_s, 1), str(r["error"]) + (
-        f" ({where[r['source_port']]})" if r.get("source_port") in where else ""))
-        for r in after if r["answer"] is None)
+    failures = tuple((round(r["t"] - fault_at_s, 1),
+                      str(r["error"]) + (f" ({explain(r)})" if explain else ""))
+                     for r in after if r["answer"] is None)
     return Outage(downtime_s=round(longest, 2),
                   disturbed_s=round(last_failure - fault_at_s, 2),
                   failed=len(failures),
@@ -464,10 +463,20 @@ def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float,
         prober.kill()
     results = [json.loads(line) for line in output.splitlines()]
     seen = outage(results, fault_at)
-    if seen.failed:  # where the failed connections went, while the entries last
-        seen = outage(results, fault_at, cluster.sent_to(layout, port))
+    if seen.failed:  # where the failed connections went, while IPVS's entries last
+        seen = outage(results, fault_at, partial(
+            where_sent, layout, cluster.sent_to(layout, port)))
     return replace(seen, two_holders=tuple((round(at - fault_at, 1), nodes)
                                            for at, nodes in two_holders))
+
+
+def where_sent(layout: Layout, sent_to: dict[int, str], result: dict[str, Any]) -> str:
+    """A failed probe's story: the node the client's ARP entry for the VIP named, and each
+    node's IPVS entry for its source port (`cluster.sent_to`)."""
+    names = {node.mac.lower(): node.name for node in layout.spec.nodes}
+    mac = result.get("vip_mac")
+    return "; ".join([f"VIP at {names.get(mac.lower(), mac) if mac else 'no MAC'}",
+                      sent_to.get(result.get("source_port", 0), "no IPVS entry")])
 
 
 def watch_arp(layout: Layout, prober: subprocess.Popen[str], started: float,

@@ -67,7 +67,18 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
     else:
         connection.close()
     return {"answer": answer, "error": error, "source_port": used_port,
-            "ms": round((time.monotonic() - started) * 1000)}
+            "ms": round((time.monotonic() - started) * 1000),
+            **({"vip_mac": arp_entry(host)} if error else {})}
+
+
+def arp_entry(host: str) -> str | None:
+    """The MAC this host's ARP table holds for ``host`` (where a failed attempt was sent)."""
+    with open("/proc/net/arp") as table:
+        for line in table.readlines()[1:]:
+            words = line.split()
+            if words[0] == host and words[2] != "0x0":
+                return words[3]
+    return None
 
 
 def main() -> None:

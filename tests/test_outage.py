@@ -2,6 +2,7 @@
 budgets a fault gets from the spec's timing and fencing."""
 
 from dataclasses import replace
+from functools import partial
 
 import pytest
 
@@ -63,10 +64,16 @@ def test_a_failure_says_where_ipvs_sent_its_connection_and_a_late_one_is_shown()
     results = [result(0.0, "a")] + [
         {**result(1.0 + i, None, "connect timeout"), "source_port": 41000 + i}
         for i in range(16)] + [result(20.0 + i * 0.2, "a") for i in range(5)]
-    seen = outage(results, fault_at_s=0.5, sent_to={41015: "lab2: SYN_RECV to lab1"})
-    assert seen.failures[-1] == (15.5, "connect timeout (lab2: SYN_RECV to lab1)")
-    assert "(+4 more); +12.5s connect timeout" in str(seen)
-    assert str(seen).endswith("+15.5s connect timeout (lab2: SYN_RECV to lab1)")
+    results[-6]["vip_mac"] = LAB.spec.node("lab2").mac
+    seen = outage(results, fault_at_s=0.5, explain=partial(
+        faults.where_sent, LAB, {41015: "lab2: SYN_RECV to lab1"}))
+    assert seen.failures[-1] == (
+        15.5, "connect timeout (VIP at lab2; lab2: SYN_RECV to lab1)")
+    assert "(+4 more); +12.5s connect timeout (VIP at no MAC; no IPVS entry)" in str(seen)
+    assert str(seen).endswith("+15.5s connect timeout (VIP at lab2; lab2: SYN_RECV to lab1)")
+
+
+LAB = Layout(environments.load("lab"))
 
 
 def lab_with(fencing: Fencing) -> Layout:
