@@ -4,6 +4,7 @@ and send traffic through the VIP from a client that is not a node."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import subprocess
@@ -14,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from lab import network, sessions, vm
@@ -33,14 +35,17 @@ DEPLOY_TIMEOUT_S = 900
 T = TypeVar("T")
 
 
-def deploy(layout: Layout, deploy_file: str = "deploy.py") -> dict[str, Any]:
+def deploy(layout: Layout, deploy_file: str = "deploy.py",
+           checkout: Path = REPO) -> dict[str, Any]:
     """`pyinfra inventories/<env>.py deploy.py` from inside the lab; returns pyinfra's JSON.
-    What it is doing is said as it goes (`lab.deploy_progress`, from pyinfra's log)."""
+    What it is doing is said as it goes (`lab.deploy_progress`, from pyinfra's log).
+    ``checkout``: the copy of the repository to deploy from (an operator's edited spec)."""
     command = network.in_namespace(
         layout, str(REPO / ".venv" / "bin" / "pyinfra"), "-y", "-v", "--json",
         f"inventories/{layout.spec.name}.py", deploy_file)
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=checkout, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(checkout)})
     assert process.stdout is not None and process.stderr is not None
     log: queue.Queue[str | None] = queue.Queue()
     report_text: list[str] = []

@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Fault tests (which break and then repair the cluster) run after the others, then the
     keepalived reference (it replaces the cluster), and tests that leave the lab broken
     (`destructive`) run last."""
-    stages = ("fault", "reference", "destructive")
+    stages = ("fault", "rolling", "reference", "destructive")
 
     def stage(item: pytest.Item) -> int:
         return max((stages.index(m.name) + 1 for m in item.iter_markers() if m.name in stages),
