@@ -127,16 +127,9 @@ def report(layout: Layout) -> status.Report:
 
 def vip_holders(layout: Layout) -> list[str]:
     """Reachable nodes that hold the VIP on their NIC: the director(s)."""
-    def holds(layout: Layout, name: str) -> bool:
-        try:
-            result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
-                                                   status.nic_addresses(layout.spec),
-                                                   timeout_s=5),
-                                    capture_output=True, text=True, timeout=30)
-        except subprocess.TimeoutExpired:
-            return False  # connected, then lost: rebooting
-        return status.holds_vip(layout.spec, result.stdout)
-    return [name for name, held in each_node(layout, holds).items() if held]
+    return [name for name, result in
+            on_reachable_nodes(layout, status.nic_addresses(layout.spec)).items()
+            if result is not None and status.holds_vip(layout.spec, result.stdout)]
 
 
 ARP_WAIT_S = 1
@@ -253,6 +246,21 @@ def each_node(layout: Layout, read: Callable[[Layout, str], T]) -> dict[str, T]:
         return dict(zip(names, pool.map(lambda name: read(layout, name), names), strict=True))
 
 
+def on_reachable_nodes(layout: Layout, command: str, timeout_s: float = 30
+                       ) -> dict[str, subprocess.CompletedProcess[str] | None]:
+    """``command`` on every node at once, for readers that must not fail on a node that is
+    down or rebooting: ssh gives up connecting after 5 s (a non-zero exit), and a node lost
+    after connecting gives None once ``timeout_s`` has passed."""
+    def run(layout: Layout, name: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(vm.ssh_command(layout, layout.spec.node(name), command,
+                                                 timeout_s=5),
+                                  capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None  # connected, then lost: rebooting
+    return each_node(layout, run)
+
+
 def ipvs_connections(ipvsadm_lcn: str) -> list[tuple[str, str, str, str]]:
     """`ipvsadm -Lcn`'s entries: (state, client, virtual, destination), addresses with ports."""
     return [(words[2], words[3], words[4], words[5]) for words in map(str.split,
@@ -265,17 +273,9 @@ def sent_to(layout: Layout, port: int) -> dict[int, str]:
     port says about why it failed (a real server that dropped it, or no entry: no director)."""
     virtual = f"{layout.spec.vip.address}:{port}"
     names = {str(node.address): node.name for node in layout.spec.nodes}
-
-    def read(layout: Layout, name: str) -> str:
-        try:
-            result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name),
-                                                   "sudo ipvsadm -Lcn", timeout_s=5),
-                                    capture_output=True, text=True, timeout=30)
-        except subprocess.TimeoutExpired:
-            return ""
-        return result.stdout if result.returncode == 0 else ""
     seen: dict[int, list[str]] = {}
-    for name, table in each_node(layout, read).items():
+    for name, result in on_reachable_nodes(layout, "sudo ipvsadm -Lcn").items():
+        table = result.stdout if result is not None and result.returncode == 0 else ""
         for state, client, to_virtual, destination in ipvs_connections(table):
             if to_virtual == virtual:
                 address = destination.rsplit(":", 1)[0]
@@ -293,15 +293,12 @@ def journals(layout: Layout) -> str:
     """The last 10 minutes of every reachable node's corosync, pacemaker and sbd log, the lines
     that tell a fencing or membership story: what a failed lab test prints (the lab, and its
     logs, are gone once the session ends)."""
-    def read(layout: Layout, name: str) -> str:
-        try:
-            result = subprocess.run(vm.ssh_command(layout, layout.spec.node(name), JOURNAL,
-                                                   timeout_s=5),
-                                    capture_output=True, text=True, timeout=60)
-        except subprocess.TimeoutExpired:
+    def text(result: subprocess.CompletedProcess[str] | None) -> str:
+        if result is None:
             return "(no answer)"
         return result.stdout if result.returncode == 0 else f"(unreachable: {result.stderr})"
-    return "\n".join(f"--- {name}\n{text}" for name, text in each_node(layout, read).items())
+    return "\n".join(f"--- {name}\n{text(result)}" for name, result in
+                     on_reachable_nodes(layout, JOURNAL, timeout_s=60).items())
 
 
 def operation_times(layout: Layout) -> dict[str, int]:
