@@ -56,7 +56,7 @@ def edited_checkout(tmp_path: Path) -> Iterator[Path]:
     with (checkout / ENVIRONMENT).open("a") as environment:
         environment.write(EDIT)
     yield checkout
-    shutil.rmtree(checkout)
+    shutil.rmtree(checkout)  # at once: the copy holds the lab's secrets
 
 
 def edited_spec(checkout: Path) -> ClusterSpec:
