@@ -15,7 +15,6 @@ here first.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -77,7 +76,7 @@ def main() -> None:
         if now != directors[-1]:
             directors.append(now)
     output, _ = prober.communicate(timeout=seconds + 60)
-    answers = [json.loads(line) for line in output.splitlines()]
+    answers = probe.read_results(output)
     per_node = {node.name: journal_counts(node.name, since) for node in spec.nodes}
     reset = [node for node, boot in cluster.each_node(LAYOUT, faults.boot_id).items()
              if boot != booted[node]]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -35,6 +37,24 @@ def recorded_nodes(layout: Layout) -> list[str]:
     state = json.loads(layout.terraform_state.read_text())
     resources = {r["name"] for r in state.get("resources", []) if r.get("instances")}
     return [n.name for n in layout.spec.nodes if layout.node_resource(n) in resources]
+
+
+def sweep(layout: Layout) -> None:
+    """Remove what a lab of another lvsha version may have left that this version does not
+    know of (a helper process naming the state directory, a file in it): once `down` is done,
+    only the nodes' console logs remain, so no old run can trouble the next."""
+    for pid in vm.lab_processes(layout):
+        if pid != os.getpid():
+            step(f"stopping leftover lab process {pid}")
+            os.kill(pid, signal.SIGKILL)
+    if layout.state_dir.is_dir():
+        for path in sorted(layout.state_dir.rglob("*"), reverse=True):  # contents first
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif path.name != "console.log":
+                step(f"removing leftover {path}")
+                path.unlink()
 
 
 def status(layout: Layout) -> list[str]:
@@ -106,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             vm.down(layout, node)
         network.down(layout)
         record.forget(layout)
+        sweep(layout)
     elif args.command == "deploy":
         report = record.deploy(layout)
         changed = cluster.changed_operations(report)

@@ -434,8 +434,8 @@ def probe(layout: Layout, port: int, count: int, interval_s: float,
         str(layout.spec.vip.address), port, count, interval_s, max_seconds=max_seconds,
         timeout_s=timeout_s, source_port=source_port, hold=hold))
     output = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True,
-                            timeout=max_seconds + 20).stdout
-    return [json.loads(line) for line in output.splitlines()]
+                            timeout=max_seconds + probe_module.LATE_WINDOW_S + 20).stdout
+    return probe_module.read_results(output)
 
 
 def proof(layout: Layout, requests: int = 30) -> None:

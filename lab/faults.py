@@ -77,13 +77,22 @@ def outage(results: list[dict[str, Any]], fault_at_s: float,
         last_failure = after[-1]["t"] + PROBE_INTERVAL_S
         longest = max(longest, last_failure - gap_start)
     failures = tuple((round(r["t"] - fault_at_s, 1),
-                      str(r["error"]) + (f" ({explain(r)})" if explain else ""))
+                      failed_probe(r) + (f" ({explain(r)})" if explain else ""))
                      for r in after if r["answer"] is None)
     return Outage(downtime_s=round(longest, 2),
                   disturbed_s=round(last_failure - fault_at_s, 2),
                   failed=len(failures),
                   recovered=bool(after) and all(r["answer"] for r in after[-5:]),
                   failures=failures)
+
+
+def failed_probe(result: dict[str, Any]) -> str:
+    """Why a probe failed; for one that connected, whether its answer came later."""
+    if result["error"] != probe.NO_ANSWER_IN_TIME or "watched_ms" not in result:
+        return str(result["error"])
+    if result["late_ms"] is not None:
+        return f"{result['error']}, answered after {result['late_ms'] / 1000:.1f} s"
+    return f"{result['error']}, none in {result['watched_ms'] / 1000:.1f} s"
 
 
 def run_on(layout: Layout, node_name: str, command: str, check: bool = True) -> str:
@@ -457,11 +466,11 @@ def watch(layout: Layout, inject: Callable[[], None], what: str, watch_s: float,
             step(f"{what}: repaired after {time.monotonic() - started - fault_at:.0f} s")
             time.sleep(SETTLE_S)
             prober.terminate()  # each answer is printed (and flushed) as it comes
-        output, _ = prober.communicate(timeout=watch_s + 30)
+        output, _ = prober.communicate(timeout=watch_s + probe.LATE_WINDOW_S + 30)
         arp.join(timeout=30)
     finally:
         prober.kill()
-    results = [json.loads(line) for line in output.splitlines()]
+    results = probe.read_results(output)
     seen = outage(results, fault_at)
     if seen.failed:  # where the failed connections went, while IPVS's entries last
         seen = outage(results, fault_at, partial(

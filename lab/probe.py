@@ -8,18 +8,27 @@ entry per client address and port, so a later connection from the same --source-
 again. With --hold every answered connection stays open until the last attempt, as an SSH or
 RDP farm's sessions do: least-connection schedulers then spread them by active sessions, not
 by what earlier short connections left in the table.
+
+A connection that got no answer in time stays open for LATE_WINDOW_S while the next attempts
+run: its line (printed then, out of order; `read_results` sorts) says after how long the answer
+came (`late_ms`), or that it never did: a slow server told from a lost connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import select
+import signal
 import socket
 import sys
 import time
+from typing import Any
 
 # A lost SYN is retransmitted after 1 s, so 1 s means "not answered on the first try".
 CONNECT_TIMEOUT_S = 1.0
+LATE_WINDOW_S = 10.0
+NO_ANSWER_IN_TIME = "connected, no answer in time"
 
 
 def command(host: str, port: int, count: int, interval_s: float, *,
@@ -34,10 +43,63 @@ def command(host: str, port: int, count: int, interval_s: float, *,
     return arguments + (["--hold"] if hold else [])
 
 
+class Unanswered:
+    """Connected attempts still without an answer: each one's result is printed once its
+    answer comes (with ``late_ms``, when it came), or without one (``late_ms`` None) when
+    LATE_WINDOW_S have passed or the probe stops; ``watched_ms`` says how long it waited."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[socket.socket, tuple[float, dict[str, Any]]] = {}
+
+    def add(self, connection: socket.socket, started: float, result: dict[str, Any]) -> None:
+        self.waiting[connection] = (started, result)
+
+    def wait(self, until: float, *, while_any: bool = False) -> None:
+        """Until ``until`` (monotonic), or with ``while_any`` until none waits, print each
+        result whose answer comes or whose window ends."""
+        while True:
+            now = time.monotonic()
+            for connection, (started, _) in list(self.waiting.items()):
+                if now - started >= LATE_WINDOW_S:
+                    self._done(connection, answered=False)
+            if now >= until or not self.waiting:
+                if not while_any:
+                    time.sleep(max(0.0, until - now))
+                return
+            readable, _, _ = select.select(list(self.waiting), [], [], until - now)
+            for connection in readable:
+                self._done(connection, answered=True)
+
+    def flush(self) -> None:
+        """Print what is still waiting, as not answered (yet)."""
+        for connection in list(self.waiting):
+            self._done(connection, answered=False)
+
+    def _done(self, connection: socket.socket, answered: bool) -> None:
+        started, result = self.waiting.pop(connection)
+        watched_ms = round((time.monotonic() - started) * 1000)
+        if answered:
+            try:
+                answered = bool(connection.recv(256))
+            except OSError:
+                answered = False
+        connection.close()
+        print(json.dumps({**result, "late_ms": watched_ms if answered else None,
+                          "watched_ms": watched_ms}), flush=True)
+
+
+def read_results(output: str) -> list[dict[str, Any]]:
+    """The probe's lines, in the order the attempts started."""
+    return sorted((json.loads(line) for line in output.splitlines()), key=lambda r: r["t"])
+
+
 def attempt(host: str, port: int, timeout_s: float, source_port: int,
-            held: list[socket.socket] | None) -> dict[str, object]:
+            held: list[socket.socket] | None,
+            unanswered: Unanswered | None = None, at: float = 0.0) -> dict[str, object] | None:
     """The first line the server sent, or None and the reason the attempt failed. An answered
-    connection is appended to ``held`` (left open) when a list is given."""
+    connection is appended to ``held`` (left open) when a list is given. A connection that got
+    no answer in time goes to ``unanswered`` when given, and None is returned: its result
+    comes later."""
     started = time.monotonic()
     answer, error = None, None
     # Not socket.create_connection: a failed attempt's port (which IPVS may hold an entry for)
@@ -58,17 +120,21 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
             answer = data.splitlines()[0] if data else None
             error = None if answer else "closed without an answer"
         except TimeoutError:
-            error = "connected, no answer in time"
+            error = NO_ANSWER_IN_TIME
         except OSError as exc:
             error = f"read: {exc.strerror or exc}"
     used_port = connection.getsockname()[1]
+    result = {"t": at, "answer": answer, "error": error, "source_port": used_port,
+              "ms": round((time.monotonic() - started) * 1000),
+              **({"vip_mac": arp_entry(host)} if error else {})}
+    if error == NO_ANSWER_IN_TIME and unanswered is not None:
+        unanswered.add(connection, started, result)
+        return None
     if answer and held is not None:
         held.append(connection)
     else:
         connection.close()
-    return {"answer": answer, "error": error, "source_port": used_port,
-            "ms": round((time.monotonic() - started) * 1000),
-            **({"vip_mac": arp_entry(host)} if error else {})}
+    return result
 
 
 def arp_entry(host: str) -> str | None:
@@ -93,17 +159,27 @@ def main() -> None:
     parser.add_argument("--hold", action="store_true")
     args = parser.parse_args()
     held: list[socket.socket] | None = [] if args.hold else None
+    unanswered = Unanswered()
+    # Stopped early (a watch that has seen enough): what still waits is printed first.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     start = time.monotonic()
-    for index in range(args.count):
-        if time.monotonic() - start > args.max_seconds:
-            break
-        at = round(time.monotonic() - start, 3)
-        result = attempt(args.host, args.port, args.timeout, args.source_port, held)
-        print(json.dumps({"t": at, **result}), flush=True)
-        if index + 1 < args.count:
-            time.sleep(max(0.0, args.interval - (time.monotonic() - start) % args.interval))
-    for connection in held or []:
-        connection.close()
+    try:
+        for index in range(args.count):
+            if time.monotonic() - start > args.max_seconds:
+                break
+            at = round(time.monotonic() - start, 3)
+            result = attempt(args.host, args.port, args.timeout, args.source_port, held,
+                             unanswered, at)
+            if result is not None:
+                print(json.dumps(result), flush=True)
+            if index + 1 < args.count:
+                unanswered.wait(time.monotonic() + max(
+                    0.0, args.interval - (time.monotonic() - start) % args.interval))
+        unanswered.wait(time.monotonic() + LATE_WINDOW_S, while_any=True)
+    finally:
+        unanswered.flush()
+        for connection in held or []:
+            connection.close()
 
 
 if __name__ == "__main__":

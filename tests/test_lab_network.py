@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import lab.layout
-from lab import cli, network
+from lab import cli, network, vm
 from lab.layout import Layout
 from lvsha import environments
 
@@ -68,3 +70,29 @@ def test_stale_state_is_reported_with_its_fix(layout: Layout) -> None:
     assert "stale state" in problem and "make lab-down" in problem
     network.up(layout)  # a stale marker without its namespace does not block a new lab
     assert network.namespace_exists(layout)
+
+
+def test_down_sweeps_what_another_version_left(layout: Layout) -> None:
+    """A helper process and files an older or newer lab left (CI29: a fencing trial's
+    virsh-host key and log) are gone after `down`; console logs stay for post-mortems."""
+    node_dir = layout.node_dir(layout.spec.nodes[0])
+    stray_dir = layout.state_dir / "virsh-host"
+    for directory in (node_dir, stray_dir):
+        directory.mkdir(parents=True)
+    (node_dir / "console.log").write_text("boot\n")
+    (stray_dir / "host_key").write_text("key\n")
+    (layout.state_dir / "proven.json").write_text("{}\n")
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+                               str(stray_dir / "host_key")])
+    try:
+        # Its command line is empty for a moment after the exec.
+        deadline = time.monotonic() + 10
+        while helper.pid not in vm.lab_processes(layout) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cli.sweep(layout)
+        assert helper.wait(timeout=10) == -9
+    finally:
+        helper.kill()
+    assert sorted(p.relative_to(layout.state_dir).as_posix()
+                  for p in layout.state_dir.rglob("*")) == [node_dir.name,
+                                                            f"{node_dir.name}/console.log"]

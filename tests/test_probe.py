@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 from lab import probe
 
@@ -29,6 +30,43 @@ def test_an_answer_and_a_refusal_are_reported_with_their_source_ports() -> None:
     assert answered["source_port"] == peers[0] and "vip_mac" not in answered
     server.close()  # nothing listens there now
     refused = probe.attempt("127.0.0.1", port, 1.0, 0, None)
+    assert refused is not None
     assert refused["answer"] is None and refused["error"] == "connect: Connection refused"
     assert isinstance(refused["source_port"], int) and refused["source_port"] > 0
     assert refused["vip_mac"] is None  # loopback has no ARP entry
+
+
+def probe_command(port: int, count: int) -> list[str]:
+    return [sys.executable, "-m", "lab.probe", "127.0.0.1", str(port), "--count", str(count),
+            "--interval", "0.2", "--timeout", "0.5"]
+
+
+def test_a_late_answer_is_told_from_none_and_attempts_go_on_meanwhile() -> None:
+    """A server that answers its first connection after 1.5 s and never answers its second:
+    the probe's later attempts run meanwhile, the first is reported answered late, and the
+    second, when the probe is stopped, as unanswered for as long as it waited."""
+    server = socket.create_server(("127.0.0.1", 0))
+    kept: list[socket.socket] = []
+
+    def serve() -> None:
+        first, _ = server.accept()
+        time.sleep(1.5)
+        first.sendall(b"late\n")
+        kept.append(first)
+        while True:
+            connection, _ = server.accept()
+            kept.append(connection)  # never answered
+    threading.Thread(target=serve, daemon=True).start()
+    prober = subprocess.Popen(probe_command(server.getsockname()[1], 100),
+                              stdout=subprocess.PIPE, text=True)
+    time.sleep(4.0)
+    prober.terminate()
+    output, _ = prober.communicate(timeout=30)
+    results = probe.read_results(output)
+    assert [r["t"] for r in results] == sorted(r["t"] for r in results)
+    first, second = results[:2]
+    assert first["answer"] is None and first["error"] == probe.NO_ANSWER_IN_TIME
+    assert 1400 <= first["late_ms"] <= 2500
+    assert second["t"] > first["t"] and second["late_ms"] is None
+    assert 2000 <= second["watched_ms"] <= 4500
+    assert len(results) >= 4  # attempts went on while the first waited
