@@ -485,7 +485,7 @@ def where_sent(layout: Layout, sent_to: dict[int, str], result: dict[str, Any]) 
     names = {node.mac.lower(): node.name for node in layout.spec.nodes}
     mac = result.get("vip_mac")
     return "; ".join([f"VIP at {names.get(mac.lower(), mac) if mac else 'no MAC'}",
-                      sent_to.get(result.get("source_port", 0), "no IPVS entry")])
+                      sent_to.get(result.get("source_port", 0), "no IPVS entry left")])
 
 
 def watch_arp(layout: Layout, prober: subprocess.Popen[str], started: float,

@@ -81,9 +81,14 @@ NODE_DAEMON_PORTS: dict[tuple[str, int], str] = {
 }
 
 
+_DEMO_UNIT = "lvsha-demo-{}.service"
+# Every demo server's unit (a find -name pattern): one whose service left the spec goes.
+DEMO_UNITS = _DEMO_UNIT.format("*")
+
+
 def demo_unit(port: int) -> str:
     """The systemd unit of the lab's demo real server on ``port``."""
-    return f"lvsha-demo-{port}.service"
+    return _DEMO_UNIT.format(port)
 
 
 # The keepalived reference

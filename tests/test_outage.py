@@ -6,7 +6,7 @@ from functools import partial
 
 import pytest
 
-from lab import cluster, faults
+from lab import cluster, faults, probe
 from lab.faults import outage
 from lab.layout import Layout
 from lvsha import environments
@@ -69,7 +69,7 @@ def test_a_failure_says_where_ipvs_sent_its_connection_and_a_late_one_is_shown()
         faults.where_sent, LAB, {41015: "lab2: SYN_RECV to lab1"}))
     assert seen.failures[-1] == (
         15.5, "connect timeout (VIP at lab2; lab2: SYN_RECV to lab1)")
-    assert "(+4 more); +12.5s connect timeout (VIP at no MAC; no IPVS entry)" in str(seen)
+    assert "(+4 more); +12.5s connect timeout (VIP at no MAC; no IPVS entry left)" in str(seen)
     assert str(seen).endswith("+15.5s connect timeout (VIP at lab2; lab2: SYN_RECV to lab1)")
 
 
@@ -105,3 +105,14 @@ def test_only_a_resumed_nodes_replies_to_its_queue_are_not_split_brain() -> None
         (faults.HANG_S - 0.5, ("lab1", "lab2")), (faults.HANG_S + 4.0, ("lab1", "lab2"))))
     assert faults.split_brain("hung-director", seen) == ((faults.HANG_S + 4.0, ("lab1", "lab2")),)
     assert faults.split_brain("director-cut-off", seen) == seen.two_holders
+
+
+def test_a_connected_probe_says_whether_its_answer_came_late_or_not_at_all() -> None:
+    late = {**result(1.0, None, probe.NO_ANSWER_IN_TIME), "late_ms": 2300, "watched_ms": 2300}
+    never = {**result(1.2, None, probe.NO_ANSWER_IN_TIME), "late_ms": None,
+             "watched_ms": 10000}
+    results = [result(0.0, "a"), late, never] + [result(2.0 + i * 0.2, "a") for i in range(5)]
+    seen = outage(results, fault_at_s=0.5)
+    assert [why for _, why in seen.failures] == [
+        "connected, no answer in time, answered after 2.3 s",
+        "connected, no answer in time, none in 10.0 s"]
