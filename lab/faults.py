@@ -35,13 +35,15 @@ class Outage:
 
     downtime_s: the longest stretch without an answer; disturbed_s: from the fault to the last
     failed probe (a quiesced real server fails some probes without a long gap); recovered:
-    the last probes were answered; failures: when (s after the fault) and why each failed.
+    the last probes were answered; failures: when (s after the fault) and why each failed;
+    lost: the failed probes whose answer did not come late either (`lab.probe`).
     """
 
     downtime_s: float
     disturbed_s: float
     failed: int
     recovered: bool
+    lost: int
     failures: tuple[tuple[float, str], ...] = ()
     # When (s after the fault) more than one node answered the client's ARP for the VIP, and
     # which: split brain as the client's network sees it.
@@ -55,9 +57,9 @@ class Outage:
         seen = "; ".join(shown)
         split = "".join(f"; +{at:.1f}s the VIP answered by {', '.join(nodes)}"
                         for at, nodes in self.two_holders[:5])
+        state = "recovered" if self.recovered else "NOT recovered"
         return (f"downtime {self.downtime_s} s, disturbed {self.disturbed_s} s, {self.failed} "
-                f"failed, {'recovered' if self.recovered else 'NOT recovered'}: {seen}"
-                f"{split}")
+                f"failed ({self.lost} never answered), {state}: {seen}{split}")
 
 
 def outage(results: list[dict[str, Any]], fault_at_s: float,
@@ -82,13 +84,14 @@ def outage(results: list[dict[str, Any]], fault_at_s: float,
     return Outage(downtime_s=round(longest, 2),
                   disturbed_s=round(last_failure - fault_at_s, 2),
                   failed=len(failures),
+                  lost=sum(1 for r in after if r["answer"] is None and r.get("late_ms") is None),
                   recovered=bool(after) and all(r["answer"] for r in after[-5:]),
                   failures=failures)
 
 
 def failed_probe(result: dict[str, Any]) -> str:
-    """Why a probe failed; for one that connected, whether its answer came later."""
-    if result["error"] != probe.NO_ANSWER_IN_TIME or "watched_ms" not in result:
+    """Why a probe failed; for one that timed out, whether its answer came later."""
+    if "watched_ms" not in result:
         return str(result["error"])
     if result["late_ms"] is not None:
         return f"{result['error']}, answered after {result['late_ms'] / 1000:.1f} s"

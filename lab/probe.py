@@ -9,9 +9,10 @@ again. With --hold every answered connection stays open until the last attempt, 
 RDP farm's sessions do: least-connection schedulers then spread them by active sessions, not
 by what earlier short connections left in the table.
 
-A connection that got no answer in time stays open for LATE_WINDOW_S while the next attempts
-run: its line (printed then, out of order; `read_results` sorts) says after how long the answer
-came (`late_ms`), or that it never did: a slow server told from a lost connection.
+An attempt that timed out (connect or answer) is watched for LATE_WINDOW_S more while the next
+attempts run: its line (printed then, out of order; `read_results` sorts) says after how long
+the answer came (`late_ms`), or that it never did: a slow server or a SYN retried by the kernel
+told from a lost connection.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 # A lost SYN is retransmitted after 1 s, so 1 s means "not answered on the first try".
 CONNECT_TIMEOUT_S = 1.0
 LATE_WINDOW_S = 10.0
+CONNECT_TIMEOUT = "connect timeout"
 NO_ANSWER_IN_TIME = "connected, no answer in time"
 
 
@@ -44,29 +46,41 @@ def command(host: str, port: int, count: int, interval_s: float, *,
 
 
 class Unanswered:
-    """Connected attempts still without an answer: each one's result is printed once its
-    answer comes (with ``late_ms``, when it came), or without one (``late_ms`` None) when
-    LATE_WINDOW_S have passed or the probe stops; ``watched_ms`` says how long it waited."""
+    """Attempts that timed out, still watched: a connect whose SYN was not answered in time
+    (the kernel goes on retrying it) and a connection whose server had not spoken yet. Each
+    one's result is printed once its answer comes (``late_ms``: when), or without one
+    (``late_ms`` None) when LATE_WINDOW_S have passed, the connect failed or the probe stops;
+    ``watched_ms`` says how long it was watched."""
 
     def __init__(self) -> None:
-        self.waiting: dict[socket.socket, tuple[float, dict[str, Any]]] = {}
+        # socket -> (when its attempt started, its result, whether it is still connecting)
+        self.waiting: dict[socket.socket, tuple[float, dict[str, Any], bool]] = {}
 
-    def add(self, connection: socket.socket, started: float, result: dict[str, Any]) -> None:
-        self.waiting[connection] = (started, result)
+    def add(self, connection: socket.socket, started: float, result: dict[str, Any],
+            connecting: bool) -> None:
+        self.waiting[connection] = (started, result, connecting)
 
     def wait(self, until: float, *, while_any: bool = False) -> None:
         """Until ``until`` (monotonic), or with ``while_any`` until none waits, print each
         result whose answer comes or whose window ends."""
         while True:
             now = time.monotonic()
-            for connection, (started, _) in list(self.waiting.items()):
+            for connection, (started, _, _) in list(self.waiting.items()):
                 if now - started >= LATE_WINDOW_S:
                     self._done(connection, answered=False)
             if now >= until or not self.waiting:
                 if not while_any:
                     time.sleep(max(0.0, until - now))
                 return
-            readable, _, _ = select.select(list(self.waiting), [], [], until - now)
+            connecting = [c for c, (_, _, pending) in self.waiting.items() if pending]
+            reading = [c for c in self.waiting if c not in connecting]
+            readable, connected, _ = select.select(reading, connecting, [], until - now)
+            for connection in connected:
+                if connection.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    self._done(connection, answered=False)
+                else:
+                    started, result, _ = self.waiting[connection]
+                    self.waiting[connection] = (started, result, False)
             for connection in readable:
                 self._done(connection, answered=True)
 
@@ -76,7 +90,7 @@ class Unanswered:
             self._done(connection, answered=False)
 
     def _done(self, connection: socket.socket, answered: bool) -> None:
-        started, result = self.waiting.pop(connection)
+        started, result, _ = self.waiting.pop(connection)
         watched_ms = round((time.monotonic() - started) * 1000)
         if answered:
             try:
@@ -111,7 +125,7 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
             connection.bind(("", source_port))
         connection.connect((host, port))
     except TimeoutError:
-        error = "connect timeout"
+        error = CONNECT_TIMEOUT
     except OSError as exc:
         error = f"connect: {exc.strerror or exc}"
     else:
@@ -127,8 +141,8 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
     result = {"t": at, "answer": answer, "error": error, "source_port": used_port,
               "ms": round((time.monotonic() - started) * 1000),
               **({"vip_mac": arp_entry(host)} if error else {})}
-    if error == NO_ANSWER_IN_TIME and unanswered is not None:
-        unanswered.add(connection, started, result)
+    if error in (CONNECT_TIMEOUT, NO_ANSWER_IN_TIME) and unanswered is not None:
+        unanswered.add(connection, started, result, connecting=error == CONNECT_TIMEOUT)
         return None
     if answer and held is not None:
         held.append(connection)

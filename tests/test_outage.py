@@ -116,3 +116,4 @@ def test_a_connected_probe_says_whether_its_answer_came_late_or_not_at_all() -> 
     assert [why for _, why in seen.failures] == [
         "connected, no answer in time, answered after 2.3 s",
         "connected, no answer in time, none in 10.0 s"]
+    assert seen.failed == 2 and seen.lost == 1

@@ -70,3 +70,27 @@ def test_a_late_answer_is_told_from_none_and_attempts_go_on_meanwhile() -> None:
     assert second["t"] > first["t"] and second["late_ms"] is None
     assert 2000 <= second["watched_ms"] <= 4500
     assert len(results) >= 4  # attempts went on while the first waited
+
+
+def test_a_connect_that_timed_out_is_watched_until_the_kernels_retry_gets_through() -> None:
+    """A listener whose accept queue is full drops SYNs: the second attempt's connect times
+    out, the kernel retries its SYN, and once the server accepts again that attempt is
+    answered, late; the first, connected but not yet served, is answered late too."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)  # one connection waits in the queue; the next SYNs are dropped
+    kept: list[socket.socket] = []
+
+    def serve() -> None:
+        time.sleep(1.5)
+        while True:
+            connection, _ = server.accept()
+            connection.sendall(b"hello\n")
+            kept.append(connection)
+    threading.Thread(target=serve, daemon=True).start()
+    output = subprocess.run(probe_command(server.getsockname()[1], 2), capture_output=True,
+                            text=True, timeout=60, check=True).stdout
+    first, second = probe.read_results(output)
+    assert first["error"] == probe.NO_ANSWER_IN_TIME and first["late_ms"] >= 1000
+    assert second["error"] == probe.CONNECT_TIMEOUT and second["late_ms"] is not None
+    assert second["late_ms"] > 500
