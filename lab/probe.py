@@ -111,9 +111,9 @@ def attempt(host: str, port: int, timeout_s: float, source_port: int,
             held: list[socket.socket] | None,
             unanswered: Unanswered | None = None, at: float = 0.0) -> dict[str, object] | None:
     """The first line the server sent, or None and the reason the attempt failed. An answered
-    connection is appended to ``held`` (left open) when a list is given. A connection that got
-    no answer in time goes to ``unanswered`` when given, and None is returned: its result
-    comes later."""
+    connection is appended to ``held`` (left open) when a list is given. An attempt that timed
+    out (its connect, or the server's first words) goes to ``unanswered`` when given, and None
+    is returned: its result comes later."""
     started = time.monotonic()
     answer, error = None, None
     # Not socket.create_connection: a failed attempt's port (which IPVS may hold an entry for)
