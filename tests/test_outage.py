@@ -108,12 +108,29 @@ def test_only_a_resumed_nodes_replies_to_its_queue_are_not_split_brain() -> None
 
 
 def test_a_connected_probe_says_whether_its_answer_came_late_or_not_at_all() -> None:
-    late = {**result(1.0, None, probe.NO_ANSWER_IN_TIME), "late_ms": 2300, "watched_ms": 2300}
+    late = {**result(1.0, None, probe.NO_ANSWER_IN_TIME), "late_ms": 4300, "watched_ms": 4300}
     never = {**result(1.2, None, probe.NO_ANSWER_IN_TIME), "late_ms": None,
              "watched_ms": 10000}
     results = [result(0.0, "a"), late, never] + [result(2.0 + i * 0.2, "a") for i in range(5)]
     seen = outage(results, fault_at_s=0.5)
     assert [why for _, why in seen.failures] == [
-        "connected, no answer in time, answered after 2.3 s",
+        "connected, no answer in time, answered after 4.3 s",
         "connected, no answer in time, none in 10.0 s"]
     assert seen.failed == 2 and seen.lost == 1
+
+
+def test_a_connection_answered_slowly_is_no_failure_but_is_reported() -> None:
+    """Accepted and answered 1.2 s after the attempt (CI31): the director's path worked."""
+    slowly = {**result(1.0, None, probe.NO_ANSWER_IN_TIME), "late_ms": 1200, "watched_ms": 1200}
+    retried_syn = {**result(3.0, None, probe.CONNECT_TIMEOUT), "late_ms": 1100,
+                   "watched_ms": 1100}
+    results = [result(0.0, "a"), slowly] + [result(1.2 + i * 0.2, "a") for i in range(9)] + [
+        retried_syn] + [result(3.2 + i * 0.2, "a") for i in range(5)]
+    seen = outage(results, fault_at_s=0.5)
+    assert seen.slow == (0.5,)
+    assert seen.failed == 1 and seen.failures == (
+        (2.5, "connect timeout, answered after 1.1 s"),)
+    assert seen.downtime_s == 0.2 and seen.disturbed_s == 2.7
+    assert str(seen).endswith("; answered slowly at +0.5s")
+    late_at_the_end = results[:-1] + [slowly | {"t": 4.2}]
+    assert outage(late_at_the_end, fault_at_s=0.5).recovered

@@ -5,6 +5,7 @@ from pathlib import PurePosixPath
 
 from lvsha.spec import (
                         ClusterSpec,
+                        Corosync,
                         Network,
                         Node,
                         Platform,
@@ -32,6 +33,13 @@ SPEC = ClusterSpec(
     services=(Service(name="http", port=80, real_server=RealServer.DEMO),
               Service(name="ssh", port=22)),
     ssh=SshAccess(user="cluster", private_key=PurePosixPath("secrets/lab/id_ed25519")),
+    # Three emulated VMs on 2 cores stall one another for over a second when one boots or a
+    # deploy runs: with a 1000 ms token the membership split and re-formed 4 times in 12 s
+    # (nic-bounced), once long enough that sbd reset a healthy real server, and CI31 saw a
+    # survivor lose the other for 1.5 s while the fenced director rebooted. 3000 ms (corosync's
+    # own default) rode out the same fault (nic-bounced x3: 4.8-7.2 s, no reset) for ~4.4 s
+    # more failover (token + consensus: kill-vm 31.2 s against ~27).
+    corosync=Corosync(token_ms=3000),
     # qemu's emulated i6300esb on every VM (lab/vm.py).
     fencing=WatchdogSbd(watchdog_timeout_s=10),
     platform=Platform.LAB,
