@@ -9,7 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from lvsha import footprint
+from lvsha import footprint, render
 
 # Files whose contents are secret: a change is named, never shown.
 SECRET_FILES = frozenset({footprint.COROSYNC_AUTHKEY})
@@ -18,6 +18,8 @@ ROLLING = {"Deploy corosync.conf": "corosync.conf", "Install the corosync authke
            f"Deploy {footprint.SBD_CONFIG}": "sbd's config",
            "Start ldirectord in one perl process (PERLIO for pacemaker's agents)":
                "pacemaker's drop-in"}
+# Unless only its token changes: then the deploy reloads corosync instead.
+RELOADED_OPERATION = "Deploy corosync.conf"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _UNREACHABLE = re.compile(r"^\[(?P<node>[^\]\s]+)\]\s+Could not connect")
@@ -67,9 +69,21 @@ def unreachable(log: str) -> list[str]:
     return sorted({found["node"] for line in lines if (found := _UNREACHABLE.match(line))})
 
 
+def reloads_corosync(changes: NodeDrift) -> bool:
+    """The node's corosync.conf changes only in keys corosync takes at a reload (the deploy
+    reloads it then, `render.corosync_reload_suffices`)."""
+    diff = changes.files.get(footprint.COROSYNC_CONF, [])
+    changed = [line[2:].strip() for line in diff if line[:2] in ("- ", "+ ")]
+    return bool(changed) and all(line.partition(":")[0] in render.RELOADED_KEYS
+                                 for line in changed)
+
+
 def rolling(drift: dict[str, NodeDrift]) -> list[str]:
     """The changes that restart corosync and pacemaker (one node at a time)."""
     names = {op.rpartition(" | ")[2] for node in drift.values() for op in node.operations}
+    if all(reloads_corosync(node) for node in drift.values()
+           if any(op.endswith(RELOADED_OPERATION) for op in node.operations)):
+        names.discard(RELOADED_OPERATION)
     return sorted(ROLLING[name] for name in names if name in ROLLING)
 
 
@@ -81,6 +95,9 @@ def text(env: str, drift: dict[str, NodeDrift]) -> str:
     if restart:
         lines.append(f"  {', '.join(restart)} changes: the deploy restarts corosync and "
                      "pacemaker one node at a time, waiting for each to rejoin")
+    elif any(reloads_corosync(changes) for changes in drift.values()):
+        lines.append("  corosync.conf's token changes: the deploy reloads corosync on every "
+                     "node (corosync-cfgtool -R), nothing restarts")
     for node, changes in sorted(drift.items()):
         lines.append(f"{node}:")
         lines += [f"  {operation}" for operation in changes.operations]

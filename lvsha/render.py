@@ -79,6 +79,26 @@ def corosync_conf(spec: ClusterSpec) -> str:
     return render("corosync.conf.j2", path=footprint.COROSYNC_CONF, spec=spec)
 
 
+# The corosync.conf keys lvsha renders that a running cluster takes from `corosync-cfgtool -R`
+# (corosync reads its totem timing again at a reload: on the lab the runtime token and
+# consensus followed a token changed in every node's file).
+RELOADED_KEYS = ("token",)
+
+
+def corosync_reload_suffices(current: list[str] | None, wanted: str) -> bool:
+    """Whether a node holding ``current`` (its corosync.conf's lines; None: no file) takes
+    ``wanted`` with a reload, every node at once, instead of a restart node by node: the two
+    differ only in RELOADED_KEYS' lines."""
+    if current is None:
+        return False
+    old = [line.strip() for line in current if line.strip()]
+    new = [line.strip() for line in wanted.splitlines() if line.strip()]
+    if len(old) != len(new):
+        return False
+    return all(a == b or a.partition(":")[0] == b.partition(":")[0] in RELOADED_KEYS
+               for a, b in zip(old, new, strict=True))
+
+
 def ipvs_sysctls(spec: ClusterSpec) -> dict[str, str]:
     """The IPVS sysctls of every node (any node may direct, every node runs ldirectord)."""
     return {

@@ -12,6 +12,7 @@ from io import StringIO
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.files import FileContents
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
@@ -38,9 +39,12 @@ def configure() -> None:
         src=str(secrets.corosync_authkey(spec)),
         dest=footprint.COROSYNC_AUTHKEY, user="root", group="root", mode="400",
     )
+    wanted = render.corosync_conf(spec)
+    reload_suffices = render.corosync_reload_suffices(
+        host.get_fact(FileContents, path=footprint.COROSYNC_CONF), wanted)
     conf = files.put(
         name="Deploy corosync.conf",
-        src=StringIO(render.corosync_conf(spec)),
+        src=StringIO(wanted),
         dest=footprint.COROSYNC_CONF, user="root", group="root", mode="644",
     )
     # Without fencing, a director whose corosync dies would keep the VIP on its NIC and its
@@ -71,7 +75,8 @@ def configure() -> None:
     systemd.daemon_reload(name="Reload systemd units",
                           _if=any_changed(reset_unit, on_failure, perlio))
     watchdog = fencing.sbd(spec)
-    changed = any_changed(authkey, conf, *watchdog)
+    changed = any_changed(authkey, *watchdog) if reload_suffices else \
+        any_changed(authkey, conf, *watchdog)
     files.put(name=f"Install {footprint.WAIT_CLUSTER}",
               src=str(FILES / "bin" / "lvsha-wait-cluster"), dest=footprint.WAIT_CLUSTER,
               user="root", group="root", mode="755")
@@ -79,6 +84,12 @@ def configure() -> None:
         systemd.service(name=f"Start and enable {service}", service=service, running=True,
                         enabled=True)
     if not first_setup:
+        # A new token, once every node has the file: corosync-cfgtool -R makes every node
+        # read it again (again on each changed node: a reload repeated is harmless), nothing
+        # restarts and the director stays.
+        server.shell(name="Reload corosync for the new timing (no restart)",
+                     commands=["corosync-cfgtool -R"],
+                     _if=lambda: reload_suffices and conf.did_change() and not changed())
         # One node at a time, each back in the cluster before the next, pacemaker stopped
         # before corosync: restarting corosync on every node at once stopped every resource,
         # and with sbd it reset all three lab nodes (measured).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lvsha import drift, environments
+from lvsha import drift, environments, footprint
 from lvsha.paths import REPO
 
 DEPLOY = '''
@@ -61,6 +61,20 @@ def test_a_corosync_change_says_the_restart_is_rolling() -> None:
         operations=["Configure corosync and pacemaker | Deploy corosync.conf"])}
     assert drift.rolling(changes) == ["corosync.conf"]
     assert "one node at a time" in drift.text("lab", changes)
+
+
+def test_a_token_change_alone_says_corosync_is_reloaded_not_restarted() -> None:
+    operation = "Configure corosync and pacemaker | Deploy corosync.conf"
+    token = ["@@ -11,3 +11,3 @@", "  # per node above two.", "- token: 3000", "+ token: 3500",
+             "  token_coefficient: 0"]
+    changes = {node: drift.NodeDrift(operations=[operation],
+                                     files={footprint.COROSYNC_CONF: token})
+               for node in ("lab1", "lab2")}
+    assert drift.rolling(changes) == []
+    assert "reloads corosync on every node" in drift.text("lab", changes)
+    changes["lab2"].files[footprint.COROSYNC_CONF] = [*token, "+ two_node: 1"]
+    assert drift.rolling(changes) == ["corosync.conf"]
+    assert "reloads" not in drift.text("lab", changes)
 
 
 def test_diff_without_a_network_exits_2_naming_every_node() -> None:

@@ -203,6 +203,24 @@ def test_corosync_refuses_a_token_under_the_spec_s_minimum(tmp_path: Path) -> No
     assert refused.returncode != 0 and "Not appropriate token" in refused.stderr
 
 
+
+def test_a_new_token_alone_is_reloaded_anything_else_restarts() -> None:
+    """What a node holds (its file's lines, as pyinfra's FileContents reads them) against a
+    new rendering: only a token change is taken at runtime (corosync-cfgtool -R)."""
+    def held(spec: ClusterSpec) -> list[str]:
+        return render.corosync_conf(spec).splitlines()
+
+    new_token = dataclasses.replace(LAB, corosync=Corosync(token_ms=LAB.corosync.token_ms + 500))
+    assert render.corosync_reload_suffices(held(LAB), render.corosync_conf(new_token))
+    assert render.corosync_reload_suffices(held(LAB), render.corosync_conf(LAB))
+    renamed = dataclasses.replace(new_token, name="lab2")
+    for other in (TWO_NODES, renamed):
+        assert not render.corosync_reload_suffices(held(LAB), render.corosync_conf(other))
+    assert not render.corosync_reload_suffices(None, render.corosync_conf(LAB))
+    edited = [line.replace("token_coefficient: 0", "token_coefficient: 650")
+              for line in held(LAB)]
+    assert not render.corosync_reload_suffices(edited, render.corosync_conf(new_token))
+
 # The environments cover sbd (lab) and fence_virsh (prod); the others add the rest.
 @pytest.mark.parametrize("spec", [*(environments.load(env) for env in environments.NAMES),
                                   FENCINGS["fence_ipmilan"], FENCINGS["no-fencing"]],

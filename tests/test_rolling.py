@@ -1,6 +1,7 @@
-"""A re-deploy after the operator edits the spec (a service added, a check changed) rolls out
-without touching live traffic (issue 15): a client probing the existing service loses nothing
-and every held SSH session lives on.
+"""A re-deploy after the operator edits the spec (a service added, a check changed, a longer
+corosync token) rolls out without touching live traffic (issue 15): a client probing the
+existing service loses nothing, every held SSH session lives on, and corosync takes its new
+token without a restart.
 
 The edit is made as an operator makes it: in a copy of the repository, whose lab environment
 file gains the change, deployed from there. Runs after the fault tests (they expect the
@@ -27,11 +28,11 @@ pytestmark = [pytest.mark.lab, pytest.mark.rolling]
 SPEC = LAYOUT.spec
 ENVIRONMENT = Path("lvsha") / "environments" / f"{SPEC.name}.py"
 # The operator's edit, appended to the copy's environment file: the probed service's check
-# runs twice as often, and a new demo service listens on 8080.
+# runs twice as often, a new demo service listens on 8080, and corosync's token grows 500 ms.
 EDIT = '''
 # The operator's edit (tests/test_rolling.py).
 from dataclasses import replace as _replace
-SPEC = _replace(SPEC, services=(
+SPEC = _replace(SPEC, corosync=Corosync(token_ms=SPEC.corosync.token_ms + 500), services=(
     _replace(SPEC.services[0], check_interval=SPEC.services[0].check_interval // 2),
     *SPEC.services[1:], Service(name="web", port=8080, real_server=RealServer.DEMO)))
 '''
@@ -75,12 +76,18 @@ def serves_new_service(node_names: list[str]) -> bool:
     return all(virtual in cluster.ipvs_table(LAYOUT, name) for name in node_names)
 
 
-def test_a_service_added_and_a_check_changed_roll_out_without_touching_traffic(
+def corosync_pids(node_names: list[str]) -> dict[str, str]:
+    return {name: labtools.ssh(name, "systemctl show -P MainPID corosync").strip()
+            for name in node_names}
+
+
+def test_a_service_added_a_check_and_the_token_changed_roll_out_without_touching_traffic(
         cluster_deploys: labtools.Deploys, edited_checkout: Path) -> None:
     edited = edited_spec(edited_checkout)
     assert [s.name for s in edited.services] == [s.name for s in SPEC.services] + ["web"]
     director = cluster.wait_healthy(LAYOUT).promoted[0]
     names = [node.name for node in SPEC.nodes]
+    corosync_before = corosync_pids(names)
     deployed: list[dict[str, object]] = []
 
     def redeploy() -> None:
@@ -99,12 +106,20 @@ def test_a_service_added_and_a_check_changed_roll_out_without_touching_traffic(
     assert outage.lost == 0, f"the existing service lost probes: {outage}"
     assert held.unopened == 0 and held.survived == held.eligible == len(names) * \
         faults.SESSIONS_PER_NODE, held
-    # Only what the edit touches changed: ldirectord's file and the new demo service (no
-    # cluster restart, no CIB change).
+    # Only what the edit touches changed: ldirectord's file, the new demo service, and
+    # corosync's file, reloaded (no cluster restart, no CIB change).
     changed = cluster.changed_operations(deployed[0])
+    reloaded = [name for name in changed if "corosync" in name]
     assert any("ldirectord.cf" in name for name in changed), changed
+    assert reloaded == ["Configure corosync and pacemaker | Deploy corosync.conf",
+                        "Configure corosync and pacemaker | "
+                        "Reload corosync for the new timing (no restart)"], changed
     assert [name for name in changed if "ldirectord.cf" not in name
-            and f"-{NEW_PORT}." not in name] == [], changed
+            and f"-{NEW_PORT}." not in name and name not in reloaded] == [], changed
+    assert corosync_pids(names) == corosync_before
+    for name in names:
+        assert labtools.ssh(name, "sudo corosync-cmapctl -g runtime.config.totem.token").split(
+            "=")[-1].strip() == str(edited.corosync.token_ms), name
     assert cluster.wait_healthy(LAYOUT).promoted == (director,)
     for name in names:
         assert labtools.ssh(name, "cat /etc/ha.d/ldirectord.cf") == render.ldirectord_cf(edited)
