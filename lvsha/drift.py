@@ -13,13 +13,13 @@ from lvsha import footprint, render
 
 # Files whose contents are secret: a change is named, never shown.
 SECRET_FILES = frozenset({footprint.COROSYNC_AUTHKEY})
+# corosync.conf's operation: a restart, unless only its token changes (then a reload).
+RELOADED_OPERATION = "Deploy corosync.conf"
 # Operations whose change restarts the cluster stack; the deploy does it one node at a time.
-ROLLING = {"Deploy corosync.conf": "corosync.conf", "Install the corosync authkey": "authkey",
+ROLLING = {RELOADED_OPERATION: "corosync.conf", "Install the corosync authkey": "authkey",
            f"Deploy {footprint.SBD_CONFIG}": "sbd's config",
            "Start ldirectord in one perl process (PERLIO for pacemaker's agents)":
                "pacemaker's drop-in"}
-# Unless only its token changes: then the deploy reloads corosync instead.
-RELOADED_OPERATION = "Deploy corosync.conf"
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _UNREACHABLE = re.compile(r"^\[(?P<node>[^\]\s]+)\]\s+Could not connect")
@@ -73,9 +73,8 @@ def reloads_corosync(changes: NodeDrift) -> bool:
     """The node's corosync.conf changes only in keys corosync takes at a reload (the deploy
     reloads it then, `render.corosync_reload_suffices`)."""
     diff = changes.files.get(footprint.COROSYNC_CONF, [])
-    changed = [line[2:].strip() for line in diff if line[:2] in ("- ", "+ ")]
-    return bool(changed) and all(line.partition(":")[0] in render.RELOADED_KEYS
-                                 for line in changed)
+    changed = [line[2:] for line in diff if line[:2] in ("- ", "+ ")]
+    return bool(changed) and all(render.reloaded_key(line) for line in changed)
 
 
 def rolling(drift: dict[str, NodeDrift]) -> list[str]:

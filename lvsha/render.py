@@ -85,6 +85,12 @@ def corosync_conf(spec: ClusterSpec) -> str:
 RELOADED_KEYS = ("token",)
 
 
+def reloaded_key(line: str) -> str | None:
+    """The corosync.conf line's key when it is one of RELOADED_KEYS."""
+    key = line.strip().partition(":")[0]
+    return key if key in RELOADED_KEYS else None
+
+
 def corosync_reload_suffices(current: list[str] | None, wanted: str) -> bool:
     """Whether a node holding ``current`` (its corosync.conf's lines; None: no file) takes
     ``wanted`` with a reload, every node at once, instead of a restart node by node: the two
@@ -95,7 +101,7 @@ def corosync_reload_suffices(current: list[str] | None, wanted: str) -> bool:
     new = [line.strip() for line in wanted.splitlines() if line.strip()]
     if len(old) != len(new):
         return False
-    return all(a == b or a.partition(":")[0] == b.partition(":")[0] in RELOADED_KEYS
+    return all(a == b or reloaded_key(a) is not None and reloaded_key(a) == reloaded_key(b)
                for a, b in zip(old, new, strict=True))
 
 

@@ -203,7 +203,6 @@ def test_corosync_refuses_a_token_under_the_spec_s_minimum(tmp_path: Path) -> No
     assert refused.returncode != 0 and "Not appropriate token" in refused.stderr
 
 
-
 def test_a_new_token_alone_is_reloaded_anything_else_restarts() -> None:
     """What a node holds (its file's lines, as pyinfra's FileContents reads them) against a
     new rendering: only a token change is taken at runtime (corosync-cfgtool -R)."""
@@ -220,6 +219,7 @@ def test_a_new_token_alone_is_reloaded_anything_else_restarts() -> None:
     edited = [line.replace("token_coefficient: 0", "token_coefficient: 650")
               for line in held(LAB)]
     assert not render.corosync_reload_suffices(edited, render.corosync_conf(new_token))
+
 
 # The environments cover sbd (lab) and fence_virsh (prod); the others add the rest.
 @pytest.mark.parametrize("spec", [*(environments.load(env) for env in environments.NAMES),
