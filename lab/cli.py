@@ -13,16 +13,19 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from lab import cluster, image, network, record, vm
+from lab import cluster, image, network, record, virsh_host, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import environments
-from lvsha.spec import Platform
+from lvsha.spec import FenceVirsh, Platform
 
 # The verbs the lab stack's Terraform provisioners call (stacks/lab.py).
 IMAGE, NETWORK_UP, NETWORK_DOWN, NODE_UP, NODE_DOWN = (
     "image", "network-up", "network-down", "node-up", "node-down")
+VIRSH_HOST_UP, VIRSH_HOST_DOWN, VIRSH_HOST_SERVE = (
+    "virsh-host-up", "virsh-host-down", "virsh-host-serve")
 
 
 def command_line(env: str, verb: str, *args: str) -> list[str]:
@@ -76,6 +79,10 @@ def status(layout: Layout) -> list[str]:
     if layout.network_state.exists() and not has_ns:
         problems.append(f"stale state: {layout.network_state} but no namespace (host rebooted?); "
                         f"fix: {fix}")
+    if (has_ns and layout.network_state.exists() and isinstance(layout.spec.fencing, FenceVirsh)
+            and virsh_host.running(layout) is None):
+        problems.append("the virsh host fence_virsh logs in to is not running, so no node can "
+                        f"be fenced; fix: python -m lab {layout.spec.name} {VIRSH_HOST_UP}")
     for node in layout.spec.nodes:
         has_disk = layout.overlay(node).exists()
         pid = vm.running_pid(layout, node)
@@ -92,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("env", choices=[name for name in environments.NAMES
                                         if environments.load(name).platform is Platform.LAB])
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in (IMAGE, "up", "down", NETWORK_UP, NETWORK_DOWN, "deploy", "proof", "status"):
+    for name in (IMAGE, "up", "down", NETWORK_UP, NETWORK_DOWN, VIRSH_HOST_UP, VIRSH_HOST_DOWN,
+                 "deploy", "proof", "status"):
         commands.add_parser(name)
+    commands.add_parser(VIRSH_HOST_SERVE).add_argument("pidfile", type=Path)
     for name in (NODE_UP, NODE_DOWN):
         commands.add_parser(name).add_argument("node")
     ssh = commands.add_parser("ssh", help="run a command on a node, from inside the lab")
@@ -109,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         network.up(layout)
     elif args.command == NETWORK_DOWN:
         network.down(layout)
+    elif args.command == VIRSH_HOST_UP:
+        virsh_host.up(layout)
+    elif args.command == VIRSH_HOST_DOWN:
+        virsh_host.down(layout)
+    elif args.command == VIRSH_HOST_SERVE:
+        virsh_host.run(layout, args.pidfile)
     elif args.command == NODE_UP:
         vm.start(layout, spec.node(args.node))
         vm.wait_ready(layout, spec.node(args.node))
@@ -117,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "up":
         image.build()
         network.up(layout)
+        virsh_host.up(layout)
         for node in spec.nodes:
             vm.start(layout, node)
         for node in spec.nodes:
@@ -124,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "down":
         for node in spec.nodes:
             vm.down(layout, node)
+        virsh_host.down(layout)
         network.down(layout)
         record.forget(layout)
         sweep(layout)

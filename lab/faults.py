@@ -21,7 +21,7 @@ from typing import Any
 from lab import cluster, network, probe, vm
 from lab.layout import Layout
 from lab.progress import step
-from lvsha import footprint, status
+from lvsha import footprint, render, status
 from lvsha.paths import REPO
 from lvsha.spec import Service, WatchdogSbd
 
@@ -180,9 +180,15 @@ def hang(layout: Layout, node: str) -> None:
     if pid is None:
         raise RuntimeError(f"{node}: no qemu process to freeze")
     os.kill(pid, signal.SIGSTOP)
-    resume = threading.Timer(HANG_S, os.kill, (pid, signal.SIGCONT))
+    resume = threading.Timer(HANG_S, _resume, (layout, node, pid))
     resume.daemon = True
     resume.start()
+
+
+def _resume(layout: Layout, node: str, pid: int) -> None:
+    """Let the frozen VM run again, unless a fence device powered it off meanwhile."""
+    if vm.running_pid(layout, layout.spec.node(node)) == pid:
+        os.kill(pid, signal.SIGCONT)
 
 
 # The node's corosync traffic, both ways, while its NIC and everything else keep working.
@@ -286,6 +292,9 @@ EMULATION_FACTOR = 4
 # 16.9 s after the membership change, the promote 11.2 s (its monitors took up to 12.6 s),
 # a 22.8 s gap against the 20.2 s that 18 s gave; in two other runs 15.6 and 16.8 s.
 TRANSITION_S = 24.0
+# A fence device's run, from the fencer's request to the VM powered off and on again
+# (fence_virsh: its start, an SSH login to the virsh host, `virsh domstate`, `destroy`, `start`).
+FENCE_DEVICE_S = 10.0
 # Hot standby: a new director already holds the table and the synced connections, so once the
 # VIP answers again nothing more may fail (issue 13: disturbed <= downtime + 3 s).
 TAIL_S = 3.0
@@ -306,10 +315,16 @@ class Budget:
 
 def fencing_wait_s(layout: Layout) -> float:
     """How long the survivors wait before they count a lost node fenced and recover its
-    resources: with watchdog sbd, stonith-watchdog-timeout (a fence device's confirmation is
-    not a wait the spec sets)."""
+    resources: with watchdog sbd, stonith-watchdog-timeout; with a fence device, its run."""
     fencing = layout.spec.fencing
-    return float(fencing.stonith_watchdog_timeout_s) if isinstance(fencing, WatchdogSbd) else 0.0
+    if isinstance(fencing, WatchdogSbd):
+        return float(fencing.stonith_watchdog_timeout_s)
+    return FENCE_DEVICE_S if render.fence_device(layout.spec) else 0.0
+
+
+def fenced_by_device(layout: Layout) -> bool:
+    """Whether a fence device powers lost nodes off and on (else they reset themselves)."""
+    return render.fence_device(layout.spec) is not None
 
 
 def budget(layout: Layout, fault: str) -> Budget:
@@ -344,8 +359,10 @@ def budget(layout: Layout, fault: str) -> Budget:
         "kill-ldirectord": Budget(3.0, ldirectord.operation("monitor").interval_s
                                   + ldirectord.operation("start").timeout_s),
         "stop-real-service": real_server_lost,
-        # Clients a resumed old director misled may fail until AFTER_RESUME_S.
-        "hung-director": Budget(failover, max(failover + TAIL_S, HANG_S + AFTER_RESUME_S)),
+        # Clients a resumed old director misled may fail until AFTER_RESUME_S; a fence
+        # device powers it off before it can resume.
+        "hung-director": (director_lost if fenced_by_device(layout) else
+                          Budget(failover, max(failover + TAIL_S, HANG_S + AFTER_RESUME_S))),
         "hung-real-server": real_server_lost,
         "director-cut-off": director_lost,
     }[fault]
@@ -356,13 +373,22 @@ def recover(layout: Layout, fault: str, broken: str,
     """Bring the broken node back and clear failure history (also what is recorded after the
     fault's test, while the cluster settles; each cleanup is reported), so the next fault
     starts clean; the healthy cluster's state."""
-    if fault in POWER_CYCLE and current_boot(layout, broken) is None:
-        # (sbd may have reset a node whose NIC went down, and it came back by itself)
-        vm.power_cycle(layout, layout.spec.node(broken))
-    elif fault == "kill-corosync":
-        # The node is reset (by sbd; without fencing, by lvsha-corosync-lost.service): wait
+    node = layout.spec.node(broken)
+    if vm.running_pid(layout, node) is None:
+        # Killed, or fenced off by a fence device that leaves it off: powered on, as an
+        # operator would.
+        vm.power_cycle(layout, node)
+    elif fault in POWER_CYCLE and current_boot(layout, broken) is None:
+        # Unreachable without its NIC (unless sbd reset it, and it came back by itself, or a
+        # fence device powered it on again, and it is booting)
+        if fenced_by_device(layout):
+            vm.wait_ready(layout, node, first_boot=False)
+        else:
+            vm.power_cycle(layout, node)
+    if fault == "kill-corosync":
+        # The node is reset (fenced; without fencing, by lvsha-corosync-lost.service): wait
         # for it, and start the stack in case it was not.
-        vm.wait_ready(layout, layout.spec.node(broken), first_boot=False)
+        vm.wait_ready(layout, node, first_boot=False)
         run_on(layout, broken, "sudo systemctl start corosync pacemaker")
     elif fault == "stop-real-service":
         start_real_service(layout, broken)
@@ -462,7 +488,7 @@ def watch_seconds(layout: Layout, fault: str) -> float:
     """How long the client probes: a baseline, the fault's budget (or a hang, its resume and
     what follows), and SETTLE_S."""
     lasts = budget(layout, fault).disturbed_s
-    if FAULTS[fault] is hang:
+    if FAULTS[fault] is hang and not fenced_by_device(layout):
         lasts = max(lasts, HANG_S + AFTER_RESUME_S)
     return BASELINE_S + lasts + SETTLE_S
 

@@ -53,7 +53,7 @@ def close_ssh(layout: Layout, node: Node) -> None:
         socket.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """True for a live process; a zombie (left unreaped where PID 1 is no init) is dead."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -71,7 +71,7 @@ def lab_processes(layout: Layout) -> list[int]:
                 pids.append(int(proc.name))
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return [pid for pid in pids if _alive(pid)]
+    return [pid for pid in pids if alive(pid)]
 
 
 def running_pid(layout: Layout, node: Node) -> int | None:
@@ -81,7 +81,7 @@ def running_pid(layout: Layout, node: Node) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ValueError):
         return None
-    return pid if _alive(pid) and str(layout.overlay(node)).encode() in cmdline else None
+    return pid if alive(pid) and str(layout.overlay(node)).encode() in cmdline else None
 
 
 def forget_host_key(layout: Layout, node: Node) -> None:
@@ -196,7 +196,7 @@ def _stop(layout: Layout, node: Node) -> None:
     if pid:
         os.kill(pid, signal.SIGTERM)
         for _ in range(50):
-            if not _alive(pid):
+            if not alive(pid):
                 break
             time.sleep(0.1)
         else:

@@ -183,6 +183,8 @@ def fence_device(spec: ClusterSpec) -> FenceAgent | None:
                                              for node in spec.nodes))]
         if fencing.user != "root":
             params.append(("use_sudo", "1"))
+        if not fencing.power_on:
+            params.append(("pcmk_reboot_action", "off"))
         return FenceAgent("fence_virsh", tuple(params))
     return fencing if isinstance(fencing, FenceAgent) else None
 

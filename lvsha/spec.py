@@ -175,11 +175,15 @@ class FenceVirsh:
     belongs in ``user``'s authorized_keys on the host. A user other than root runs virsh
     through sudo. ``host`` is how the nodes reach the libvirt host; unset, it is the libvirt
     URI's host, or for a local URI the network's gateway (where libvirt's NAT network puts it).
+    ``power_on``: a fenced VM is started again (pacemaker's reboot); False leaves it off until
+    someone starts it (`pcmk_reboot_action=off`), for a look at it before it rejoins, and so
+    that its boot does not compete with the survivors' takeover for the host's CPUs.
     """
 
     user: str
     identity_file: PurePosixPath
     host: str | None = None
+    power_on: bool = True
 
 
 @dataclass(frozen=True)

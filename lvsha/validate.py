@@ -343,9 +343,10 @@ def _check_fencing(spec: ClusterSpec) -> Iterator[Problem]:
     if isinstance(fencing, WatchdogSbd):
         yield from _check_watchdog_sbd(spec, fencing)
         return
-    if spec.platform is not Platform.LIBVIRT:
-        yield Problem("fencing", f"fence_virsh resets VMs on a libvirt host; the {spec.platform}"
-                      " platform has none: choose NoFencing(reason=...) there")
+    if spec.platform is Platform.LAB and render.fence_virsh_host(spec, fencing) != str(
+            spec.network.gateway):
+        yield Problem("fencing.host", f"the lab's virsh host (lab/virsh_host.py) listens on "
+                      f"the network's gateway {spec.network.gateway}; leave host unset")
     if not _USER.match(fencing.user):
         yield Problem("fencing.user", f"{fencing.user!r} is not a Linux user name on the "
                       "libvirt host")

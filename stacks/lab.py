@@ -15,7 +15,7 @@ from constructs import Construct
 from lab import cli
 from lab.layout import Layout
 from lvsha.paths import REPO
-from lvsha.spec import ClusterSpec
+from lvsha.spec import ClusterSpec, FenceVirsh
 
 
 def _lab(spec: ClusterSpec, verb: str, *args: str) -> str:
@@ -42,6 +42,15 @@ class LabStack(TerraformStack):
                               "nodes": ",".join(n.name for n in spec.nodes)},
             provisioners=_provisioners(_lab(spec, cli.NETWORK_UP), _lab(spec, cli.NETWORK_DOWN)),
         )
+        if isinstance(spec.fencing, FenceVirsh):
+            DataResource(
+                self, "virsh-host",
+                triggers_replace={"user": spec.fencing.user,
+                                  "identity_file": str(spec.fencing.identity_file)},
+                depends_on=[network],
+                provisioners=_provisioners(_lab(spec, cli.VIRSH_HOST_UP),
+                                           _lab(spec, cli.VIRSH_HOST_DOWN)),
+            )
         for node in spec.nodes:
             DataResource(
                 self, Layout.node_resource(node),

@@ -4,13 +4,14 @@ server lives on must live on), and afterwards a healthy cluster whose every node
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import partial
 
 import pytest
 
 import labtools
-from lab import cluster, faults
+from lab import cluster, faults, virsh_host
 from labtools import LAYOUT
 
 pytestmark = [pytest.mark.lab, pytest.mark.fault]
@@ -25,6 +26,7 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
     node = faults.target(LAYOUT, fault, director)
     measure = partial(faults.measure, LAYOUT, fault, node)
     booted = faults.boot_id(LAYOUT, node)
+    started = time.time()
     try:
         # Through a director fault, sessions held on every node (issue 13).
         outage, held = (faults.held_through(LAYOUT, node, measure,
@@ -70,6 +72,14 @@ def test_vip_survives(cluster_deploys: labtools.Deploys, fault: str,
     else:
         assert reset == (fault in faults.RESET | faults.POWER_CYCLE), \
             f"{fault}: {node} was {'' if reset else 'not '}reset"
+    if faults.fenced_by_device(LAYOUT):
+        # Fenced means powered off by the fence device (a killed VM is off already), and only
+        # the broken node; recover() powered it on again.
+        fenced = virsh_host.fenced(LAYOUT, since=started)
+        assert {name for _, name in fenced} <= {node}, f"{fault}: fenced {fenced}"
+        if fault not in faults.MAY_RESET and fault != "kill-vm":
+            assert (("destroy", node) in fenced) == (fault in faults.RESET | faults.POWER_CYCLE), \
+                f"{fault}: the fence device did {fenced or 'nothing'}"
     times = cluster.operation_times(LAYOUT)
     report_outage(f"  {fault}: operation times after recovery (ms, longest over the nodes): "
                   + ", ".join(f"{op} {ms}" for op, ms in sorted(times.items())))

@@ -168,6 +168,12 @@ def test_fence_virsh_resets_each_node_s_own_vm_with_the_deployed_key() -> None:
         PROD.libvirt, uri="qemu+ssh://ops@kvm1.example.net/system"))
     remote_device = render.fence_device(remote)
     assert remote_device is not None and dict(remote_device.params)["ip"] == "kvm1.example.net"
+    # A fenced VM is powered on again unless the spec says to leave it off.
+    assert "pcmk_reboot_action" not in params
+    left_off = dataclasses.replace(PROD, fencing=dataclasses.replace(PROD.fencing,
+                                                                      power_on=False))
+    off_device = render.fence_device(left_off)
+    assert off_device is not None and dict(off_device.params)["pcmk_reboot_action"] == "off"
 
 
 @pytest.mark.parametrize("two_node", [False, True])

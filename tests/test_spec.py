@@ -156,8 +156,9 @@ BAD_SPECS: list[tuple[str, Callable[[ClusterSpec], ClusterSpec], str, str]] = [
     ("fence target given", with_(fencing=FenceAgent("fence_virsh", (
         ("ip", "192.0.2.1"), ("username", "f"), ("plug", "vm1")))), "fencing.params",
      "pacemaker sets 'plug'"),
-    ("fence_virsh in the lab", with_(fencing=FenceVirsh("fence", PurePosixPath("k"))),
-     "fencing", "choose NoFencing"),
+    ("fence_virsh in the lab elsewhere", with_(fencing=FenceVirsh("fence", PurePosixPath("k"),
+                                                                  host="10.77.0.2")),
+     "fencing.host", "listens on the network's gateway"),
     ("fence key public", with_(fencing=FenceVirsh("fence", PurePosixPath("k.pub"))),
      "fencing.identity_file", "public key"),
     ("fence host", with_(fencing=FenceVirsh("fence", PurePosixPath("k"), host="a host")),
