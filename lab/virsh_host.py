@@ -280,11 +280,14 @@ def up(layout: Layout) -> None:
 
 
 def down(layout: Layout) -> None:
+    """Stop the virsh host and remove its files (its key, log and record go with the lab)."""
     pid = running(layout)
     if pid:
         os.kill(pid, signal.SIGTERM)
         step(f"virsh host: stopped (pid {pid})")
-    _pidfile(layout).unlink(missing_ok=True)
+    for path in (_pidfile(layout), _host_key(layout), _host_key(layout).with_suffix(".pub"),
+                 _log(layout), fence_record(layout)):
+        path.unlink(missing_ok=True)
 
 
 def run(layout: Layout, pidfile: Path) -> None:
