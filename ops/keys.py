@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from lvsha import environments, hostcert, paths
-from lvsha.spec import ClusterSpec, FenceVirsh
+from lvsha.spec import ClusterSpec, FenceVirsh, Platform
 from lvsha.validate import Problem, SpecError
 
 
@@ -42,9 +42,10 @@ def ensure_fence_key(spec: ClusterSpec) -> Path | None:
     """Generate fence_virsh's key pair if the spec fences so and it is missing."""
     if not isinstance(spec.fencing, FenceVirsh):
         return None
+    where = ("the lab's virsh host trusts its .pub" if spec.platform is Platform.LAB else
+             f"authorize its .pub for {spec.fencing.user} on the libvirt host")
     return _ensure_pair(paths.fence_key(spec), f"lvsha-{spec.name}-fence",
-                        f"the {spec.name} fence_virsh key (authorize its .pub for "
-                        f"{spec.fencing.user} on the libvirt host)")
+                        f"the {spec.name} fence_virsh key ({where})")
 
 
 def ensure_host_ca(spec: ClusterSpec) -> Path | None:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from lvsha import cib, environments, render
-from lvsha.spec import WatchdogSbd
 
 LAB = environments.load("lab")
-SBD = dataclasses.replace(LAB, fencing=WatchdogSbd(watchdog_timeout_s=10))
 
 
 def test_canonical_ignores_whitespace_and_attribute_order() -> None:
@@ -41,12 +37,9 @@ def test_a_property_only_some_specs_set_is_deleted_where_the_spec_has_none() -> 
                '<nvpair id="a" name="stonith-watchdog-timeout" value="10"/>'
                '<nvpair id="b" name="maintenance-mode" value="true"/>'
                '</cluster_property_set></crm_config>')
-    assert "stonith-watchdog-timeout" in render.cluster_properties(SBD)
+    assert "stonith-watchdog-timeout" in render.cluster_properties(LAB)  # sbd fences the lab
     assert cib.nvpairs_to_delete(current, render.OPTIONAL_PROPERTIES,
-                                 render.cluster_properties(SBD)) == []
-    # The lab fences with a device: its deploy deletes sbd's wait.
-    assert cib.nvpairs_to_delete(current, render.OPTIONAL_PROPERTIES,
-                                 render.cluster_properties(LAB)) == ["stonith-watchdog-timeout"]
+                                 render.cluster_properties(LAB)) == []
     # Not an operator's own properties (maintenance-mode): only those lvsha may set.
     assert cib.nvpairs_to_delete(current, render.OPTIONAL_PROPERTIES,
                                  {"stonith-enabled": "false"}) == ["stonith-watchdog-timeout"]

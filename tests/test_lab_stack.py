@@ -1,10 +1,11 @@
 """The lab stack, synthesized offline: under FenceVirsh a resource starts the virsh host once
-the network is up and stops it at destroy; under watchdog fencing there is none."""
+the network is up and stops it at destroy; under watchdog fencing (the lab's) there is none."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import PurePosixPath
 from typing import Any
 
 from cdktf import Testing as CdktfTesting
@@ -15,6 +16,8 @@ from lvsha.spec import ClusterSpec, FenceVirsh, WatchdogSbd
 from stacks.lab import LabStack
 
 LAB = environments.load("lab")
+POWER_FENCED = dataclasses.replace(LAB, fencing=FenceVirsh(
+    user="root", identity_file=PurePosixPath("secrets/lab/fence_virsh"), power_on=False))
 
 
 def data_resources(spec: ClusterSpec) -> dict[str, Any]:
@@ -23,9 +26,8 @@ def data_resources(spec: ClusterSpec) -> dict[str, Any]:
     return synthesized["resource"]["terraform_data"]  # type: ignore[no-any-return]
 
 
-def test_the_lab_fences_through_its_virsh_host() -> None:
-    assert isinstance(LAB.fencing, FenceVirsh)
-    host = data_resources(LAB)["virsh-host"]
+def test_a_power_fenced_lab_fences_through_its_virsh_host() -> None:
+    host = data_resources(POWER_FENCED)["virsh-host"]
     assert host["depends_on"] == ["terraform_data.network"]
     create, destroy = host["provisioner"]
     assert create["local-exec"]["command"].endswith(f" lab lab {cli.VIRSH_HOST_UP}")
@@ -34,7 +36,7 @@ def test_the_lab_fences_through_its_virsh_host() -> None:
 
 
 def test_watchdog_fencing_needs_no_virsh_host() -> None:
-    spec = dataclasses.replace(LAB, fencing=WatchdogSbd(watchdog_timeout_s=10))
-    resources = data_resources(spec)
+    assert isinstance(LAB.fencing, WatchdogSbd)
+    resources = data_resources(LAB)
     assert "virsh-host" not in resources
-    assert {f"node-{node.name}" for node in spec.nodes} <= set(resources)
+    assert {f"node-{node.name}" for node in LAB.nodes} <= set(resources)
