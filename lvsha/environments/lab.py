@@ -43,8 +43,9 @@ SPEC = ClusterSpec(
     # qemu's emulated i6300esb on every VM (lab/vm.py). Power fencing through the lab's virsh
     # host (FenceVirsh(user="root", identity_file=PurePosixPath("secrets/lab/fence_virsh"),
     # power_on=False), lab/virsh_host.py) halved kill-vm's downtime on an idle lab, but in
-    # CI34 fence_virsh took 17-20 s under the run's load, over the budget's 10 s: not yet the
-    # lab's default (README, "Power fencing in the lab").
+    # CI34 fence_virsh took 17-20 s under the run's load, over the budget's 10 s, and a
+    # healthy node that nic-bounced's churn dropped from the membership was powered off: not
+    # yet the lab's default (README, "Power fencing in the lab").
     fencing=WatchdogSbd(watchdog_timeout_s=10),
     platform=Platform.LAB,
     vm=VmShape(memory_mib=768),
