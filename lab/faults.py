@@ -321,7 +321,7 @@ def fencing_wait_s(layout: Layout) -> float:
     fencing = layout.spec.fencing
     if isinstance(fencing, WatchdogSbd):
         return float(fencing.stonith_watchdog_timeout_s)
-    return FENCE_DEVICE_S if render.fence_device(layout.spec) else 0.0
+    return FENCE_DEVICE_S if fenced_by_device(layout) else 0.0
 
 
 def fenced_by_device(layout: Layout) -> bool:

@@ -33,7 +33,7 @@ from lab import network, vm
 from lab.layout import Layout
 from lab.progress import step
 from lvsha import paths
-from lvsha.spec import FenceVirsh
+from lvsha.spec import FenceVirsh, Node
 from ops.keys import ensure_fence_key
 
 PORT = 22
@@ -180,39 +180,32 @@ class LabDomains:
     layout: Layout
     now: Callable[[], float] = time.time
 
-    def _node(self, name: str) -> str:
-        return next(n.name for n in self.layout.spec.nodes if self.layout.spec.vm_name(n) == name)
+    def _node(self, name: str) -> Node:
+        return next(n for n in self.layout.spec.nodes if self.layout.spec.vm_name(n) == name)
 
     def names(self) -> list[str]:
         return [self.layout.spec.vm_name(n) for n in self.layout.spec.nodes]
 
     def running(self, name: str) -> bool:
-        return vm.running_pid(self.layout, self.layout.spec.node(self._node(name))) is not None
+        return vm.running_pid(self.layout, self._node(name)) is not None
 
     def destroy(self, name: str) -> None:
-        pid = vm.running_pid(self.layout, self.layout.spec.node(self._node(name)))
+        pid = vm.running_pid(self.layout, self._node(name))
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
-            _reap(pid)
+            # `virsh destroy` returns once the VM is off.
+            vm.wait_gone(pid, timeout_s=5.0)
         self._record("destroy", name)
 
     def start(self, name: str) -> None:
-        vm.start(self.layout, self.layout.spec.node(self._node(name)), fresh=False)
+        vm.start(self.layout, self._node(name), fresh=False)
         self._record("start", name)
 
     def _record(self, action: str, name: str) -> None:
-        entry = {"at": self.now(), "action": action, "node": self._node(name)}
+        entry = {"at": self.now(), "action": action, "node": self._node(name).name}
         step(f"virsh host: {action} {name}")
         with open(fence_record(self.layout), "a") as record:
             record.write(json.dumps(entry) + "\n")
-
-
-def _reap(pid: int) -> None:
-    """Wait until the killed qemu is gone, as `virsh destroy` returns once the VM is off."""
-    for _ in range(100):
-        if not vm.alive(pid):
-            return
-        time.sleep(0.05)
 
 
 def fence_record(layout: Layout) -> Path:
@@ -298,5 +291,6 @@ def run(layout: Layout, pidfile: Path) -> None:
     host_key = paramiko.Ed25519Key.from_private_key_file(str(_host_key(layout)))
     listener = socket.create_server((str(layout.spec.network.gateway), PORT))
     pidfile.write_text(f"{os.getpid()}\n")
-    step(f"virsh host: serving {', '.join(LabDomains(layout).names())} to {fencing.user}")
-    serve(listener, host_key, fencing.user, key_line, LabDomains(layout))
+    domains = LabDomains(layout)
+    step(f"virsh host: serving {', '.join(domains.names())} to {fencing.user}")
+    serve(listener, host_key, fencing.user, key_line, domains)

@@ -62,6 +62,16 @@ def alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def wait_gone(pid: int, timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for the process to end; whether it did."""
+    deadline = time.monotonic() + timeout_s
+    while alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def lab_processes(layout: Layout) -> list[int]:
     """Every live process whose command line names this lab's state directory."""
     state, pids = str(layout.state_dir).encode(), []
@@ -195,11 +205,7 @@ def _stop(layout: Layout, node: Node) -> None:
     pid = running_pid(layout, node)
     if pid:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            if not alive(pid):
-                break
-            time.sleep(0.1)
-        else:
+        if not wait_gone(pid, timeout_s=5.0):
             os.kill(pid, signal.SIGKILL)
         step(f"{node.name}: stopped (pid {pid})")
 
