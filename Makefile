@@ -33,7 +33,7 @@ lab-status: setup
 # with a lab, so this is their fast check), then every test tier (lab tests included).
 test: setup
 	ruff check .
-	mypy --strict lvsha lab stacks ops tests main.py bench/deploy.py bench/failover.py bench/seed_agent.py bench/soak.py
+	mypy --strict lvsha lab stacks ops tests main.py bench/deploy.py bench/failover.py bench/nodes.py bench/seed_agent.py bench/soak.py
 	mypy --strict bench/lab.py  # apart: its module name is the lab package's
 	mypy --strict --implicit-reexport pyinfra_deploys deploy.py deploy_keepalived.py  # pyinfra's API re-exports host, deploy
 	pytest $(PYTEST_ARGS)

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         vm.start(layout, spec.node(args.node))
         vm.wait_ready(layout, spec.node(args.node))
     elif args.command == NODE_DOWN:
-        vm.down(layout, spec.node(args.node))
+        vm.down(layout, args.node)
     elif args.command == "up":
         image.build()
         network.up(layout)

@@ -10,6 +10,15 @@ from lvsha import paths
 from lvsha.paths import REPO
 from lvsha.spec import ClusterSpec, Node
 
+# A node by its spec entry, or by name alone: a node removed from the spec still has its VM,
+# tap and files until `cdktf deploy` (its destroy provisioner) takes them away.
+NodeRef = Node | str
+
+
+def node_name(node: NodeRef) -> str:
+    return node if isinstance(node, str) else node.name
+
+
 STATE_ROOT = Path(os.environ.get("LVSHA_LAB_STATE", "/var/lib/lvsha/lab"))
 
 
@@ -23,8 +32,8 @@ class Layout:
 
     bridge = "br0"
 
-    def tap(self, node: Node) -> str:
-        return f"tap-{node.name}"[:15]
+    def tap(self, node: NodeRef) -> str:
+        return f"tap-{node_name(node)}"[:15]
 
     @property
     def state_dir(self) -> Path:
@@ -45,20 +54,20 @@ class Layout:
         """The lab stack's Terraform resource for a node's VM."""
         return f"node-{node.name}"
 
-    def node_dir(self, node: Node) -> Path:
-        return self.state_dir / node.name
+    def node_dir(self, node: NodeRef) -> Path:
+        return self.state_dir / node_name(node)
 
-    def pidfile(self, node: Node) -> Path:
+    def pidfile(self, node: NodeRef) -> Path:
         return self.node_dir(node) / "qemu.pid"
 
-    def overlay(self, node: Node) -> Path:
+    def overlay(self, node: NodeRef) -> Path:
         return self.node_dir(node) / "root.qcow2"
 
-    def ssh_socket(self, node: Node) -> Path:
+    def ssh_socket(self, node: NodeRef) -> Path:
         """The node's shared SSH connection (OpenSSH's ControlPath)."""
         return self.node_dir(node) / "ssh.sock"
 
-    def console_log(self, node: Node) -> Path:
+    def console_log(self, node: NodeRef) -> Path:
         return self.node_dir(node) / "console.log"
 
     @property

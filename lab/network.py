@@ -1,11 +1,12 @@
 """The lab's network: a namespace holding a bridge with the spec's gateway address, one tap per
-node, and no other interface, so nothing in it can route to the outside."""
+node (each made and removed with its node's VM, so nodes come and go on a running lab), and no
+other interface, so nothing in it can route to the outside."""
 
 from __future__ import annotations
 
 import subprocess
 
-from lab.layout import Layout
+from lab.layout import Layout, NodeRef
 from lab.progress import step
 
 
@@ -42,11 +43,24 @@ def up(layout: Layout) -> None:
     ip(*ns, "link", "add", layout.bridge, "type", "bridge")
     ip(*ns, "addr", "add", f"{net.gateway}/{net.cidr.prefixlen}", "dev", layout.bridge)
     ip(*ns, "link", "set", layout.bridge, "up")
-    for node in layout.spec.nodes:
-        ip(*ns, "tuntap", "add", "dev", layout.tap(node), "mode", "tap")
-        ip(*ns, "link", "set", layout.tap(node), "master", layout.bridge, "up")
-    step(f"network {layout.namespace}: {layout.bridge} {net.gateway}/{net.cidr.prefixlen}, "
-         f"{len(layout.spec.nodes)} taps")
+    step(f"network {layout.namespace}: {layout.bridge} {net.gateway}/{net.cidr.prefixlen}")
+
+
+def _has_link(layout: Layout, name: str) -> bool:
+    return ip("-n", layout.namespace, "link", "show", "dev", name, check=False).returncode == 0
+
+
+def add_tap(layout: Layout, node: NodeRef) -> None:
+    """The node's tap on the bridge (kept if it is there: a power cycle reuses it)."""
+    tap = layout.tap(node)
+    if not _has_link(layout, tap):
+        ip("-n", layout.namespace, "tuntap", "add", "dev", tap, "mode", "tap")
+    ip("-n", layout.namespace, "link", "set", tap, "master", layout.bridge, "up")
+
+
+def remove_tap(layout: Layout, node: NodeRef) -> None:
+    if namespace_exists(layout) and _has_link(layout, layout.tap(node)):
+        ip("-n", layout.namespace, "link", "del", layout.tap(node))
 
 
 def down(layout: Layout) -> None:

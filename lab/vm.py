@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from lab import image, network
-from lab.layout import Layout
+from lab.layout import Layout, NodeRef, node_name
 from lab.progress import step
 from lvsha.cloudinit import seed
 from lvsha.spec import Node
@@ -44,7 +44,7 @@ def ssh_command(layout: Layout, node: Node, *command: str, timeout_s: int = 10) 
                                 f"{layout.spec.ssh.user}@{node.address}", *command)
 
 
-def close_ssh(layout: Layout, node: Node) -> None:
+def close_ssh(layout: Layout, node: NodeRef) -> None:
     """End the node's shared SSH connection (before its VM goes away)."""
     socket = layout.ssh_socket(node)
     if socket.exists():
@@ -84,7 +84,7 @@ def lab_processes(layout: Layout) -> list[int]:
     return [pid for pid in pids if alive(pid)]
 
 
-def running_pid(layout: Layout, node: Node) -> int | None:
+def running_pid(layout: Layout, node: NodeRef) -> int | None:
     """The pid of this node's qemu if it runs, checked against its command line."""
     try:
         pid = int(layout.pidfile(node).read_text())
@@ -142,6 +142,7 @@ def start(layout: Layout, node: Node, fresh: bool = True) -> None:
                         str(base.root), str(overlay)], check=True)
     _write_seed(layout, node, seed_iso)
     forget_host_key(layout, node)
+    network.add_tap(layout, node)
     vm = layout.spec.vm
     subprocess.run(network.in_namespace(
         layout, "qemu-system-x86_64",
@@ -199,7 +200,7 @@ def wait_ready(layout: Layout, node: Node, first_boot: bool = True) -> None:
     step(f"{node.name}: cloud-init done, and off for later boots")
 
 
-def _stop(layout: Layout, node: Node) -> None:
+def _stop(layout: Layout, node: NodeRef) -> None:
     """Stop the node's qemu (kill: a clean poweroff takes > 20 s under TCG)."""
     close_ssh(layout, node)
     pid = running_pid(layout, node)
@@ -207,15 +208,17 @@ def _stop(layout: Layout, node: Node) -> None:
         os.kill(pid, signal.SIGTERM)
         if not wait_gone(pid, timeout_s=5.0):
             os.kill(pid, signal.SIGKILL)
-        step(f"{node.name}: stopped (pid {pid})")
+        step(f"{node_name(node)}: stopped (pid {pid})")
 
 
-def down(layout: Layout, node: Node) -> None:
-    """Stop the node's qemu and drop its disk."""
+def down(layout: Layout, node: NodeRef) -> None:
+    """Stop the node's qemu and drop its disk and tap (by name: a node removed from the spec
+    goes this way when `cdktf deploy` destroys its resource)."""
     _stop(layout, node)
     directory = layout.node_dir(node)
     for path in (layout.overlay(node), directory / "seed.iso", layout.pidfile(node)):
         path.unlink(missing_ok=True)
+    network.remove_tap(layout, node)
 
 
 def power_cycle(layout: Layout, node: Node) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lvsha import render as renderers
 from lvsha.spec import ClusterSpec, Node
 from lvsha.templates import render
 
@@ -21,7 +22,8 @@ def seed(spec: ClusterSpec, node: Node, ssh_public_key: str) -> Seed:
     if not key or "\n" in key:
         raise ValueError(f"ssh.private_key: the public key for {node.name} must be one line, "
                          "as in an authorized_keys file")
-    context = {"spec": spec, "node": node, "ssh_public_key": key}
+    context = {"spec": spec, "node": node, "ssh_public_key": key,
+               "etc_hosts": renderers.etc_hosts(spec)}
     return Seed(
         user_data=render("cloud-init/user-data.j2", **context),
         meta_data=render("cloud-init/meta-data.j2", **context),

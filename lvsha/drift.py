@@ -9,14 +9,16 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from lvsha import footprint, render
+from lvsha import footprint
 
 # Files whose contents are secret: a change is named, never shown.
 SECRET_FILES = frozenset({footprint.COROSYNC_AUTHKEY})
-# corosync.conf's operation: a restart, unless only its token changes (then a reload).
-RELOADED_OPERATION = "Deploy corosync.conf"
+# corosync.conf's operation, named by the deploy for what the change needs: a restart, unless
+# only its token or its node list changes (`render.corosync_reload_suffices`; then a reload).
+RESTARTED_OPERATION = "Deploy corosync.conf"
+RELOADED_OPERATION = "Deploy corosync.conf (taken at a reload)"
 # Operations whose change restarts the cluster stack; the deploy does it one node at a time.
-ROLLING = {RELOADED_OPERATION: "corosync.conf", "Install the corosync authkey": "authkey",
+ROLLING = {RESTARTED_OPERATION: "corosync.conf", "Install the corosync authkey": "authkey",
            f"Deploy {footprint.SBD_CONFIG}": "sbd's config",
            "Start ldirectord in one perl process (PERLIO for pacemaker's agents)":
                "pacemaker's drop-in"}
@@ -70,19 +72,13 @@ def unreachable(log: str) -> list[str]:
 
 
 def reloads_corosync(changes: NodeDrift) -> bool:
-    """The node's corosync.conf changes only in keys corosync takes at a reload (the deploy
-    reloads it then, `render.corosync_reload_suffices`)."""
-    diff = changes.files.get(footprint.COROSYNC_CONF, [])
-    changed = [line[2:] for line in diff if line[:2] in ("- ", "+ ")]
-    return bool(changed) and all(render.reloaded_key(line) for line in changed)
+    """The node's corosync.conf changes only in what corosync takes at a reload."""
+    return any(op.rpartition(" | ")[2] == RELOADED_OPERATION for op in changes.operations)
 
 
 def rolling(drift: dict[str, NodeDrift]) -> list[str]:
     """The changes that restart corosync and pacemaker (one node at a time)."""
     names = {op.rpartition(" | ")[2] for node in drift.values() for op in node.operations}
-    if all(reloads_corosync(node) for node in drift.values()
-           if any(op.endswith(RELOADED_OPERATION) for op in node.operations)):
-        names.discard(RELOADED_OPERATION)
     return sorted(ROLLING[name] for name in names if name in ROLLING)
 
 
@@ -95,8 +91,8 @@ def text(env: str, drift: dict[str, NodeDrift]) -> str:
         lines.append(f"  {', '.join(restart)} changes: the deploy restarts corosync and "
                      "pacemaker one node at a time, waiting for each to rejoin")
     elif any(reloads_corosync(changes) for changes in drift.values()):
-        lines.append("  corosync.conf's token changes: the deploy reloads corosync on every "
-                     "node (corosync-cfgtool -R), nothing restarts")
+        lines.append("  corosync.conf's token or node list changes: the deploy reloads corosync "
+                     "on every node (corosync-cfgtool -R), nothing restarts")
     for node, changes in sorted(drift.items()):
         lines.append(f"{node}:")
         lines += [f"  {operation}" for operation in changes.operations]

@@ -22,6 +22,8 @@ def drop_in(unit: str) -> str:
     return f"{SYSTEMD_DIR}/{unit}.d/lvsha.conf"
 
 
+ETC_HOSTS = "/etc/hosts"
+
 # corosync and pacemaker
 COROSYNC_CONF = "/etc/corosync/corosync.conf"
 COROSYNC_AUTHKEY = "/etc/corosync/authkey"
@@ -31,6 +33,9 @@ COROSYNC_LOST_UNIT = "lvsha-corosync-lost.service"
 WAIT_CLUSTER = "/usr/local/sbin/lvsha-wait-cluster"
 # A first formation under the lab's emulation took up to ~2 min (bench/deploy.py).
 QUORUM_WAIT_S = 240
+# How long the deploy waits for the cluster to settle after putting a departing node in
+# standby (a director's handover, ldirectord's stop: 10-30 s each under the lab's emulation).
+SETTLE_WAIT_S = 300
 
 # ldirectord
 LDIRECTORD_CF = "/etc/ha.d/ldirectord.cf"

@@ -75,6 +75,12 @@ def ldirectord_cf(spec: ClusterSpec) -> str:
                   checks={s.name: _ldirectord_check(s) for s in spec.services})
 
 
+def etc_hosts(spec: ClusterSpec) -> str:
+    """/etc/hosts: every node resolves every other without DNS (written at first boot, and
+    by the deploy when nodes come and go)."""
+    return render("hosts.j2", spec=spec)
+
+
 def corosync_conf(spec: ClusterSpec) -> str:
     return render("corosync.conf.j2", path=footprint.COROSYNC_CONF, spec=spec)
 
@@ -91,18 +97,58 @@ def reloaded_key(line: str) -> str | None:
     return key if key in RELOADED_KEYS else None
 
 
+def _corosync_parts(lines: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """A corosync.conf's stripped lines outside its nodelist's node blocks, and each node's
+    block by its name."""
+    rest: list[str] = []
+    nodes: dict[str, list[str]] = {}
+    block: list[str] | None = None
+    for line in (raw.strip() for raw in lines):
+        if not line:
+            continue
+        if block is None and line == "node {":
+            block = []
+        elif block is not None and line == "}":
+            name = next((entry.partition(":")[2].strip() for entry in block
+                         if entry.startswith("name:")), "")
+            nodes[name] = block
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            rest.append(line)
+    return rest, nodes
+
+
 def corosync_reload_suffices(current: list[str] | None, wanted: str) -> bool:
     """Whether a node holding ``current`` (its corosync.conf's lines; None: no file) takes
     ``wanted`` with a reload, every node at once, instead of a restart node by node: the two
-    differ only in RELOADED_KEYS' lines."""
+    differ only in RELOADED_KEYS' lines and in nodes added or removed, every node in both
+    unchanged (corosync 3 takes a nodelist change at `corosync-cfgtool -R`, as `pcs cluster
+    node add` relies on; votequorum counts the new list's votes)."""
     if current is None:
         return False
-    old = [line.strip() for line in current if line.strip()]
-    new = [line.strip() for line in wanted.splitlines() if line.strip()]
+    old, old_nodes = _corosync_parts(current)
+    new, new_nodes = _corosync_parts(wanted.splitlines())
     if len(old) != len(new):
         return False
-    return all(a == b or reloaded_key(a) is not None and reloaded_key(a) == reloaded_key(b)
-               for a, b in zip(old, new, strict=True))
+    kept = old_nodes.keys() & new_nodes.keys()
+    return bool(kept) and all(old_nodes[name] == new_nodes[name] for name in kept) and all(
+        a == b or reloaded_key(a) is not None and reloaded_key(a) == reloaded_key(b)
+        for a, b in zip(old, new, strict=True))
+
+
+def departed_nodes(current: list[str] | None, spec: ClusterSpec) -> list[str]:
+    """The nodes a node's corosync.conf (``current``, its lines) lists that ``spec`` no longer
+    has: those the deploy takes out of the cluster. None from another cluster's file (the
+    package's own, before the first deploy)."""
+    if current is None:
+        return []
+    rest, nodes = _corosync_parts(current)
+    if f"cluster_name: {spec.name}" not in rest:
+        return []
+    wanted = {node.name for node in spec.nodes}
+    return [name for name in nodes if name not in wanted]
 
 
 def ipvs_sysctls(spec: ClusterSpec) -> dict[str, str]:

@@ -267,6 +267,12 @@ class ClusterSpec:
         """The name of ``node``'s VM: given by the prod stack, fenced by fence_virsh."""
         return f"{self.name}-{node.name}"
 
+    def corosync_nodeid(self, node: Node) -> int:
+        """corosync's id for ``node``: its address's host part on the network. It stays the
+        node's own while others come and go, which a nodelist change taken at a reload needs
+        (every node that stays keeps its id)."""
+        return int(node.address) - int(self.network.cidr.network_address)
+
     def node(self, name: str) -> Node:
         for node in self.nodes:
             if node.name == name:

@@ -35,6 +35,8 @@ IPVS_SCHEDULERS = frozenset(
 # The largest corosync cluster Red Hat and SUSE support; the keepalived reference's VRRP
 # priorities are sized for it.
 MAX_NODES = 32
+# knet's node ids are 16 bits (corosync.conf(5), nodeid).
+MAX_NODEID = 65535
 # Diskless sbd: a partition must be able to lose quorum. Watchdog timeouts: sbd feeds the
 # watchdog from a loop of about a second, so 1 s leaves a busy node no margin; above a minute a
 # hung director holds the VIP that long (lvsha's judgement, not a limit of sbd's).
@@ -236,6 +238,11 @@ def _check_nodes(spec: ClusterSpec) -> Iterator[Problem]:
         why = _host_address_problem(spec, node.address)
         if why:
             yield Problem(f"{path}.address", why)
+        elif spec.corosync_nodeid(node) > MAX_NODEID:
+            yield Problem(f"{path}.address", f"{node.address} is host {spec.corosync_nodeid(node)}"
+                          f" of {spec.network.cidr}, and corosync's knet takes node ids up to "
+                          f"{MAX_NODEID} (lvsha uses the host part); use a /16 or smaller "
+                          "network")
         if not _MAC.match(node.mac):
             yield Problem(f"{path}.mac", f"{node.mac!r} is not a MAC address; write six "
                           "lowercase hex pairs like '52:54:00:12:34:56'")

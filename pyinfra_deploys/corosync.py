@@ -16,7 +16,7 @@ from pyinfra.facts.files import FileContents
 from pyinfra.operations import files, server, systemd
 from pyinfra.operations.util import any_changed
 
-from lvsha import footprint, render
+from lvsha import drift, footprint, render
 from lvsha.paths import FILES
 from lvsha.spec import NoFencing
 from ops import secrets
@@ -34,6 +34,9 @@ def configure() -> None:
                             running=False)
         server.shell(name="Drop the packaged one-node CIB",
                      commands=["rm -f /var/lib/pacemaker/cib/cib*"])
+    files.put(name=f"Deploy {footprint.ETC_HOSTS} (every node by name)",
+              src=StringIO(render.etc_hosts(spec)), dest=footprint.ETC_HOSTS, user="root",
+              group="root", mode="644")
     authkey = files.put(
         name="Install the corosync authkey",
         src=str(secrets.corosync_authkey(spec)),
@@ -43,7 +46,7 @@ def configure() -> None:
     reload_suffices = render.corosync_reload_suffices(
         host.get_fact(FileContents, path=footprint.COROSYNC_CONF), wanted)
     conf = files.put(
-        name="Deploy corosync.conf",
+        name=drift.RELOADED_OPERATION if reload_suffices else drift.RESTARTED_OPERATION,
         src=StringIO(wanted),
         dest=footprint.COROSYNC_CONF, user="root", group="root", mode="644",
     )
@@ -84,10 +87,11 @@ def configure() -> None:
         systemd.service(name=f"Start and enable {service}", service=service, running=True,
                         enabled=True)
     if not first_setup:
-        # A new token, once every node has the file: corosync-cfgtool -R makes every node
-        # read it again (again on each changed node: a reload repeated is harmless), nothing
-        # restarts and the director stays.
-        server.shell(name="Reload corosync for the new timing (no restart)",
+        # A new token or node list, once every node has the file: corosync-cfgtool -R makes
+        # every node read it again (again on each changed node: a reload repeated is
+        # harmless), nothing restarts and the director stays. A node being added is started
+        # below with the whole list and joins once the others have reloaded it.
+        server.shell(name="Reload corosync for the new timing or node list (no restart)",
                      commands=["corosync-cfgtool -R"],
                      _if=lambda: reload_suffices and conf.did_change() and not changed())
         # One node at a time, each back in the cluster before the next, pacemaker stopped
@@ -104,6 +108,37 @@ def configure() -> None:
     else:
         server.shell(name=f"Wait for quorum and a DC (at most {footprint.QUORUM_WAIT_S} s)",
                      commands=[f"{footprint.WAIT_CLUSTER} {footprint.QUORUM_WAIT_S}"])
+
+
+def _departed() -> list[str]:
+    """Nodes this node's cluster has that the spec dropped; asked on the first node only."""
+    if not context.is_first_node():
+        return []
+    held = host.get_fact(FileContents, path=footprint.COROSYNC_CONF)
+    return render.departed_nodes(held, context.spec())
+
+
+@deploy("Move everything off nodes removed from the spec")
+def release_departed() -> None:
+    """Before corosync's node list shrinks: a departing node is put in standby and the cluster
+    settles, so its resources (the director's VIP, if it held it) move in an orderly handover
+    rather than when the node is lost. Its VM goes at the next `cdktf deploy`."""
+    for name in _departed():
+        server.shell(name=f"Put {name} in standby (it left the spec) and let the cluster settle",
+                     commands=[f"crm_attribute --node {name} --name standby --update on",
+                               f"crm_resource --wait --timeout {footprint.SETTLE_WAIT_S}s"])
+
+
+@deploy("Forget nodes removed from the spec")
+def forget_departed() -> None:
+    """After the reload dropped them from corosync: once a departed node is out of the
+    membership, pacemaker forgets it (`crm_node --remove`, the step pacemaker's guide gives
+    for a removed node), so it leaves the CIB's node list and status."""
+    for name in _departed():
+        server.shell(name=f"Remove {name} from pacemaker's node list", commands=[
+            f"timeout {footprint.QUORUM_WAIT_S} sh -c 'while crm_node --list | "
+            f"grep -q \" {name} member$\"; do sleep 2; done'",
+            f"crm_node --force --remove {name}"])
 
 
 @deploy("Set the hacluster password")

@@ -38,8 +38,7 @@ class LabStack(TerraformStack):
         net = spec.network
         network = DataResource(
             self, "network",
-            triggers_replace={"cidr": str(net.cidr), "gateway": str(net.gateway),
-                              "nodes": ",".join(n.name for n in spec.nodes)},
+            triggers_replace={"cidr": str(net.cidr), "gateway": str(net.gateway)},
             provisioners=_provisioners(_lab(spec, cli.NETWORK_UP), _lab(spec, cli.NETWORK_DOWN)),
         )
         if isinstance(spec.fencing, FenceVirsh):

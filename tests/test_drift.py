@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lvsha import drift, environments, footprint
+from lvsha import drift, environments
 from lvsha.paths import REPO
 
 DEPLOY = '''
@@ -63,16 +63,15 @@ def test_a_corosync_change_says_the_restart_is_rolling() -> None:
     assert "one node at a time" in drift.text("lab", changes)
 
 
-def test_a_token_change_alone_says_corosync_is_reloaded_not_restarted() -> None:
-    operation = "Configure corosync and pacemaker | Deploy corosync.conf"
-    token = ["@@ -11,3 +11,3 @@", "  # per node above two.", "- token: 3000", "+ token: 3500",
-             "  token_coefficient: 0"]
-    changes = {node: drift.NodeDrift(operations=[operation],
-                                     files={footprint.COROSYNC_CONF: token})
+def test_a_change_corosync_reloads_says_so_and_restarts_nothing() -> None:
+    """The deploy names corosync.conf's operation for what the change needs (a token or node
+    list change: a reload); any node needing a restart makes the whole change a restart."""
+    step = "Configure corosync and pacemaker | "
+    changes = {node: drift.NodeDrift(operations=[step + drift.RELOADED_OPERATION])
                for node in ("lab1", "lab2")}
     assert drift.rolling(changes) == []
     assert "reloads corosync on every node" in drift.text("lab", changes)
-    changes["lab2"].files[footprint.COROSYNC_CONF] = [*token, "+ two_node: 1"]
+    changes["lab2"] = drift.NodeDrift(operations=[step + drift.RESTARTED_OPERATION])
     assert drift.rolling(changes) == ["corosync.conf"]
     assert "reloads" not in drift.text("lab", changes)
 

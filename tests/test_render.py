@@ -20,6 +20,7 @@ from lvsha.spec import (
     FenceAgent,
     FenceVirsh,
     HttpCheck,
+    Node,
     NoFencing,
     Protocol,
     Service,
@@ -93,7 +94,8 @@ def test_cib_resources_follow_the_spec() -> None:
     assert clone is not None
     meta = {n.get("name"): n.get("value") for n in clone.iterfind("./meta_attributes/nvpair")}
     assert meta["promotable"] == "true" and meta["promoted-max"] == "1"
-    assert meta["clone-max"] == str(len(LAB.nodes))
+    # One instance per node by pacemaker's default: a node added or removed changes no CIB.
+    assert "clone-max" not in meta and meta["clone-node-max"] == "1"
     agent = clone.find("./primitive")
     assert agent is not None
     assert agent.get("id") == footprint.LVS.id
@@ -185,8 +187,10 @@ def test_corosync_conf_carries_the_spec(two_node: bool) -> None:
     assert (totem["crypto_cipher"], totem["crypto_hash"]) == ("aes256", "sha256")
     assert totem["token"] == str(spec.corosync.token_ms)
     nodes = conf["nodelist"]["node"]
+    assert spec.network.cidr.prefixlen == 24  # so a node's id is its address's last number
     assert [(n["name"], n["nodeid"], n["ring0_addr"]) for n in nodes] == [
-        (node.name, str(i), str(node.address)) for i, node in enumerate(spec.nodes, 1)]
+        (node.name, str(node.address).rsplit(".", 1)[1], str(node.address))
+        for node in spec.nodes]
     assert conf["quorum"]["provider"] == "corosync_votequorum"
     assert conf["quorum"].get("two_node") == ("1" if two_node else None)
 
@@ -209,11 +213,26 @@ def test_corosync_refuses_a_token_under_the_spec_s_minimum(tmp_path: Path) -> No
     assert refused.returncode != 0 and "Not appropriate token" in refused.stderr
 
 
+def test_corosync_refuses_a_node_id_over_knet_s_range(tmp_path: Path) -> None:
+    """corosync itself draws the line validate.MAX_NODEID encodes."""
+    conf = render.corosync_conf(LAB)
+    first_id = f"nodeid: {LAB.corosync_nodeid(LAB.nodes[0])}\n"
+    for nodeid, accepted in ((validate.MAX_NODEID, True), (validate.MAX_NODEID + 1, False)):
+        text = conf.replace(first_id, f"nodeid: {nodeid}\n", 1)
+        result = toolchecks.corosync_test(LAB, tmp_path, text)
+        assert (result.returncode == 0) == accepted, result.stderr
+    assert "less than 65536" in result.stderr
+
+
+def held(spec: ClusterSpec) -> list[str]:
+    """What a node holds of ``spec``'s corosync.conf: its lines, as pyinfra's FileContents
+    reads them."""
+    return render.corosync_conf(spec).splitlines()
+
+
 def test_a_new_token_alone_is_reloaded_anything_else_restarts() -> None:
-    """What a node holds (its file's lines, as pyinfra's FileContents reads them) against a
-    new rendering: only a token change is taken at runtime (corosync-cfgtool -R)."""
-    def held(spec: ClusterSpec) -> list[str]:
-        return render.corosync_conf(spec).splitlines()
+    """What a node holds against a new rendering: a token change is taken at runtime
+    (corosync-cfgtool -R); a change to anything else but the node list restarts."""
 
     new_token = dataclasses.replace(LAB, corosync=Corosync(token_ms=LAB.corosync.token_ms + 500))
     assert render.corosync_reload_suffices(held(LAB), render.corosync_conf(new_token))
@@ -225,6 +244,32 @@ def test_a_new_token_alone_is_reloaded_anything_else_restarts() -> None:
     edited = [line.replace("token_coefficient: 0", "token_coefficient: 650")
               for line in held(LAB)]
     assert not render.corosync_reload_suffices(edited, render.corosync_conf(new_token))
+
+
+def test_nodes_added_or_removed_are_reloaded_a_node_changed_restarts() -> None:
+    """Nodes come and go at a reload while every node that stays keeps its id and address (its
+    id is its host part, so removing lab2 leaves lab3's alone)."""
+    def node(i: int) -> Node:
+        return Node(name=f"lab{i}", address=LAB.network.cidr[10 + i],
+                    mac=f"52:54:00:4c:41:{i:02x}")
+    fourth = node(4)
+    four = dataclasses.replace(LAB, nodes=(*LAB.nodes, fourth))
+    without_lab2 = dataclasses.replace(four, nodes=(four.nodes[0], *four.nodes[2:]))
+    for before, after in ((LAB, four), (four, LAB), (four, without_lab2)):
+        assert render.corosync_reload_suffices(held(before), render.corosync_conf(after))
+    moved = dataclasses.replace(LAB, nodes=(
+        *LAB.nodes[:2], dataclasses.replace(LAB.nodes[2], address=LAB.network.cidr[20])))
+    assert not render.corosync_reload_suffices(held(LAB), render.corosync_conf(moved))
+    unrelated = dataclasses.replace(LAB, nodes=(node(4), node(5), node(6)))
+    assert not render.corosync_reload_suffices(held(LAB), render.corosync_conf(unrelated))
+    # What the deploy takes out of the cluster: nodes held that the spec dropped.
+    assert render.departed_nodes(held(four), without_lab2) == ["lab2"]
+    assert render.departed_nodes(held(four), LAB) == ["lab4"]
+    assert render.departed_nodes(held(LAB), four) == render.departed_nodes(None, LAB) == []
+    # Debian's own corosync.conf (cluster debian, node1) before the first deploy: none.
+    packaged = [line.replace("cluster_name: lab", "cluster_name: debian")
+                .replace("name: lab1", "name: node1") for line in held(LAB)]
+    assert render.departed_nodes(packaged, LAB) == []
 
 
 # The environments cover sbd (lab) and fence_virsh (prod); the others add the rest.

@@ -21,7 +21,7 @@ import pytest
 import labtools
 from lab import cluster, faults
 from labtools import LAYOUT, REPO
-from lvsha import render
+from lvsha import drift, render
 from lvsha.spec import ClusterSpec
 
 pytestmark = [pytest.mark.lab, pytest.mark.rolling]
@@ -111,9 +111,9 @@ def test_a_service_added_a_check_and_the_token_changed_roll_out_without_touching
     changed = cluster.changed_operations(deployed[0])
     reloaded = [name for name in changed if "corosync" in name]
     assert any("ldirectord.cf" in name for name in changed), changed
-    assert reloaded == ["Configure corosync and pacemaker | Deploy corosync.conf",
+    assert reloaded == ["Configure corosync and pacemaker | " + drift.RELOADED_OPERATION,
                         "Configure corosync and pacemaker | "
-                        "Reload corosync for the new timing (no restart)"], changed
+                        "Reload corosync for the new timing or node list (no restart)"], changed
     assert [name for name in changed if "ldirectord.cf" not in name
             and f"-{NEW_PORT}." not in name and name not in reloaded] == [], changed
     assert corosync_pids(names) == corosync_before

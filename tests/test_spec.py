@@ -229,6 +229,21 @@ def test_a_changed_network_names_every_address_left_outside_it() -> None:
         "network.gateway", "vip.address", *(f"nodes[{i}].address" for i in range(3))}
 
 
+def test_a_node_whose_corosync_id_knet_refuses_is_named() -> None:
+    """A node's corosync id is its host part (stable while nodes come and go); knet takes ids
+    up to 65535, so a wide network's far address is refused here, not by corosync at start."""
+    wide = IPv4Network("10.0.0.0/8")
+    addresses = (wide[11], wide[12], wide[65536])
+    with pytest.raises(SpecError) as raised:
+        dataclasses.replace(LAB, network=Network(cidr=wide, gateway=wide[1]), vip=Vip(wide[100]),
+                            nodes=tuple(dataclasses.replace(node, address=address)
+                                        for node, address in zip(LAB.nodes, addresses,
+                                                                 strict=True)))
+    (problem,) = raised.value.problems
+    assert problem.path == "nodes[2].address"
+    assert "up to 65535" in problem.message and "/16 or smaller" in problem.message
+
+
 def test_two_nodes_allowed_with_flag() -> None:
     spec = dataclasses.replace(LAB, nodes=LAB.nodes[:2], two_node=True,
                                fencing=NoFencing(reason="two disposable VMs"))
