@@ -2,7 +2,8 @@
 """Node add (3 -> 4) and remove (4 -> 3) on the running lab, as an operator does it, with a
 client probing the VIP every 200 ms and SSH sessions held through it.
 
-Run from the repository root on a lab `make lab` brought up: `.venv/bin/python bench/nodes.py`.
+Run from the repository root on a lab `make lab` brought up:
+`.venv/bin/python bench/nodes.py [add] [remove]` (both by default; remove alone expects lab4).
 Add: the lab environment gets a fourth node (an edit appended to its file), then
 `cdktf deploy lab` starts its VM and the deploy makes it a member. Remove: the edit is taken
 back, the deploy moves everything off the node and drops it from corosync, then `cdktf deploy
@@ -12,6 +13,7 @@ left with its 3 nodes.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import subprocess
@@ -102,28 +104,34 @@ def measured(label: str, layout: Layout, steps: list[tuple[str, Callable[[], obj
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("phases", nargs="*", choices=("add", "remove"),
+                        default=["add", "remove"], help="both by default, add first")
+    phases = parser.parse_args().phases
     original = ENVIRONMENT.read_text()
     if subprocess.run(["git", "diff", "--quiet", "--", str(ENVIRONMENT)], cwd=REPO).returncode:
         raise SystemExit(f"{ENVIRONMENT} has changes of its own; commit or drop them first")
     three = Layout(load(ENVIRONMENT))
+    port = faults.probed_service(three).port
     try:
         ENVIRONMENT.write_text(original + EDIT)
         four = Layout(load(ENVIRONMENT))
-        measured("add lab4", three, [("cdktf deploy", cdktf_deploy),
-                                     ("deploy", lambda: cluster.deploy(four))],
-                 in_service(four, "lab4", present=True))
+        if "add" in phases:
+            measured("add lab4", three, [("cdktf deploy", cdktf_deploy),
+                                         ("deploy", lambda: cluster.deploy(four))],
+                     in_service(four, "lab4", present=True))
         state = cluster.wait_healthy(four)
-        port = faults.probed_service(four).port
         print(f"4 nodes: online {', '.join(state.online)}; director {state.promoted[0]}; "
               f"30 sessions to port {port}: {dict(sorted(cluster.tally(four, port).items()))}")
     finally:
         ENVIRONMENT.write_text(original)
-    measured("remove lab4", four, [("deploy", lambda: cluster.deploy(three)),
-                                   ("cdktf deploy", cdktf_deploy)],
-             in_service(three, "lab4", present=False), leaving="lab4")
-    state = cluster.wait_healthy(three)
-    print(f"3 nodes: online {', '.join(state.online)}; director {state.promoted[0]}; "
-          f"30 sessions to port {port}: {dict(sorted(cluster.tally(three, port).items()))}")
+    if "remove" in phases:
+        measured("remove lab4", four, [("deploy", lambda: cluster.deploy(three)),
+                                       ("cdktf deploy", cdktf_deploy)],
+                 in_service(three, "lab4", present=False), leaving="lab4")
+        state = cluster.wait_healthy(three)
+        print(f"3 nodes: online {', '.join(state.online)}; director {state.promoted[0]}; "
+              f"30 sessions to port {port}: {dict(sorted(cluster.tally(three, port).items()))}")
 
 
 if __name__ == "__main__":

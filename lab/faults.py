@@ -229,8 +229,12 @@ def kill_pacemaker(layout: Layout, node: str) -> None:
 
 
 def kill_ldirectord(layout: Layout, node: str) -> None:
-    # '[l]' keeps the pattern from matching this very command line.
-    run_on(layout, node, "sudo pkill -9 -f '[l]directord'")
+    """TERM, as a stop sends it: ldirectord's own exit path, which took the table (and every
+    session's entry) with it until cleanstop=no; pacemaker's monitor finds it gone."""
+    # '[l]' keeps the pattern from matching this very command line. Returns once it is gone,
+    # so that ldirectord running again is pacemaker's restart, not the old one still exiting.
+    run_on(layout, node, "sudo pkill -TERM -f '[l]directord' && timeout 30 sh -c "
+           "'while pgrep -f \"[l]directord\" >/dev/null; do sleep 0.2; done'")
 
 
 def probed_service(layout: Layout) -> Service:
@@ -588,8 +592,9 @@ def went_down(layout: Layout, node: str, booted: str) -> bool:
 # The director faults, after which held sessions on surviving nodes must live on.
 DIRECTOR_FAULTS = ("kill-vm", "nic-down", "nic-bounced", "kill-corosync", "kill-pacemaker",
                    "hung-director", "director-cut-off")
-# Faults run with held sessions: the director faults, and a real server fenced under them.
-SESSION_FAULTS = (*DIRECTOR_FAULTS, "hung-real-server")
+# Faults run with held sessions: the director faults, a real server fenced under them, and
+# the director's ldirectord stopping (its table must stay).
+SESSION_FAULTS = (*DIRECTOR_FAULTS, "hung-real-server", "kill-ldirectord")
 SESSIONS_PER_NODE = 2
 # Once logged in, held sessions are synced to every node (on their third packet,
 # sync_threshold; the master sync daemon sends every 2 s at most) before the fault.

@@ -62,6 +62,7 @@ def test_ldirectord_cf_carries_every_service_field() -> None:
     config = parse(render.ldirectord_cf(RICH))
     assert config.globals["fork"] == "yes"
     assert config.globals["readdquiescent"] == "yes"
+    assert config.globals["cleanstop"] == "no"
     assert len(config.virtuals) == 3
     for virtual, service in zip(config.virtuals, RICH.services, strict=True):
         assert virtual.address == f"{RICH.vip.address}:{service.port}"
