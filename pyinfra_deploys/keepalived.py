@@ -9,7 +9,7 @@ from __future__ import annotations
 from io import StringIO
 
 from pyinfra.api import deploy
-from pyinfra.operations import apt, files, systemd
+from pyinfra.operations import apt, files, server, systemd
 
 from lvsha import footprint, keepalived
 from lvsha.packages import REFERENCE_PACKAGES
@@ -22,9 +22,12 @@ def reference() -> None:
     spec, node = context.spec(), context.node()
     apt.packages(name="Install keepalived and nftables", packages=list(REFERENCE_PACKAGES),
                  no_recommends=True)
-    for service in ("pacemaker", "corosync"):
-        systemd.service(name=f"Stop and disable {service}: keepalived owns the VIP here",
-                        service=service, running=False, enabled=False)
+    stopped = [systemd.service(name=f"Stop and disable {service}: keepalived owns the VIP here",
+                               service=service, running=False, enabled=False)
+               for service in ("pacemaker", "corosync")]
+    # ldirectord leaves its table when it stops (cleanstop=no); keepalived builds its own.
+    server.shell(name="Clear the IPVS table pacemaker's ldirectord left",
+                 commands=["ipvsadm --clear"], _if=stopped[0].did_change)
     # corosync's stop stopped sbd (PartOf), and its unit refuses a manual stop.
     systemd.service(name="Disable sbd", service=footprint.SBD_UNIT, running=None, enabled=False)
     files.put(name=f"Install {footprint.KEEPALIVED_ROLE_SCRIPT}",
