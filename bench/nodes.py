@@ -105,9 +105,12 @@ def measured(label: str, layout: Layout, steps: list[tuple[str, Callable[[], obj
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("phases", nargs="*", choices=("add", "remove"),
-                        default=["add", "remove"], help="both by default, add first")
-    phases = parser.parse_args().phases
+    # No choices=: argparse checks an empty nargs="*" list against them and refuses it.
+    parser.add_argument("phases", nargs="*", metavar="add|remove",
+                        help="both by default, add first")
+    phases = parser.parse_args().phases or ["add", "remove"]
+    if not set(phases) <= {"add", "remove"}:
+        parser.error(f"phases are add and remove, not {' '.join(phases)}")
     original = ENVIRONMENT.read_text()
     if subprocess.run(["git", "diff", "--quiet", "--", str(ENVIRONMENT)], cwd=REPO).returncode:
         raise SystemExit(f"{ENVIRONMENT} has changes of its own; commit or drop them first")
