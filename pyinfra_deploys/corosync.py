@@ -23,6 +23,9 @@ from ops import secrets
 from pyinfra_deploys import context, fencing
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
 
+# Tries of `corosync-cfgtool -R`, 2 s apart, while a reload already under way refuses it.
+RELOAD_TRIES = 10
+
 
 @deploy("Configure corosync and pacemaker")
 def configure() -> None:
@@ -90,9 +93,14 @@ def configure() -> None:
         # A new token or node list, once every node has the file: corosync-cfgtool -R makes
         # every node read it again (again on each changed node: a reload repeated is
         # harmless), nothing restarts and the director stays. A node being added is started
-        # below with the whole list and joins once the others have reloaded it.
+        # below with the whole list and joins once the others have reloaded it. One node at
+        # a time, and again while corosync answers CS_ERR_TRY_AGAIN: a reload still under way
+        # refuses the next (the lab's 3 -> 4: run on every node at once, two of the three
+        # failed, and the deploy stopped before the CIB).
         server.shell(name="Reload corosync for the new timing or node list (no restart)",
-                     commands=["corosync-cfgtool -R"],
+                     commands=[f"for try in $(seq {RELOAD_TRIES}); do corosync-cfgtool -R "
+                               "&& exit 0; sleep 2; done; exit 1"],
+                     _serial=True,
                      _if=lambda: reload_suffices and conf.did_change() and not changed())
         # One node at a time, each back in the cluster before the next, pacemaker stopped
         # before corosync: restarting corosync on every node at once stopped every resource,
