@@ -23,7 +23,7 @@ from ops import secrets
 from pyinfra_deploys import context, fencing
 from pyinfra_deploys.facts import CorosyncClusterName, ShadowHash
 
-# Tries of `corosync-cfgtool -R`, 2 s apart, while a reload already under way refuses it.
+# Tries of `corosync-cfgtool -R`, 2 s apart (a reload already under way refuses the next).
 RELOAD_TRIES = 10
 
 
@@ -94,9 +94,10 @@ def configure() -> None:
         # every node read it again (again on each changed node: a reload repeated is
         # harmless), nothing restarts and the director stays. A node being added is started
         # below with the whole list and joins once the others have reloaded it. One node at
-        # a time, and again while corosync answers CS_ERR_TRY_AGAIN: a reload still under way
-        # refuses the next (the lab's 3 -> 4: run on every node at once, two of the three
-        # failed, and the deploy stopped before the CIB).
+        # a time, and tried again while it fails: a reload still under way refuses the next
+        # with CS_ERR_TRY_AGAIN (the lab's 3 -> 4: run on every node at once, two of the
+        # three failed, and the deploy stopped before the CIB). Any other failure still fails
+        # the operation once the tries are spent.
         server.shell(name="Reload corosync for the new timing or node list (no restart)",
                      commands=[f"for try in $(seq {RELOAD_TRIES}); do corosync-cfgtool -R "
                                "&& exit 0; sleep 2; done; exit 1"],
